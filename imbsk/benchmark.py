@@ -1,0 +1,216 @@
+"""The main job behind ``python -m imbsk``: re-balancing strategies vs. peers on KEEL data.
+
+Every (dataset, fold) pair gets the same stratified split and the same preprocessing
+(one-hot for nominal columns, standard scaling for numeric ones, fitted on the training
+fold only); each method is then fitted on the training fold and scored on the test fold
+with scikit-learn's and imbalanced-learn's own metric functions.
+"""
+
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from imblearn.ensemble import BalancedRandomForestClassifier
+from imblearn.metrics import geometric_mean_score
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+from skorch import NeuralNetClassifier
+from tqdm.auto import tqdm
+
+from .classifier import ImbalancedNetClassifier
+from .datasets import list_keel, load_keel
+from .modules import MLP
+
+__all__ = ["DEFAULT_STRATEGIES", "PEERS", "make_method", "per_dataset_table", "run_benchmark",
+           "summarize"]
+
+#: imbsk ``rebalance`` aliases run by default.
+DEFAULT_STRATEGIES = ("none", "inverse", "effective_number", "focal", "cb_focal",
+                      "class_balanced_sampling", "difficulty")
+
+METRICS = {
+    "balanced_accuracy": balanced_accuracy_score,
+    "g_mean": geometric_mean_score,
+    "macro_f1": lambda y, p: f1_score(y, p, average="macro"),
+}
+
+
+class _PlainSkorchMLP:
+    """Peer: plain skorch with cross-entropy, the same MLP, labels encoded by hand."""
+
+    def __init__(self, epochs, device, random_state):
+        self.epochs, self.device, self.random_state = epochs, device, random_state
+
+    def fit(self, X, y):
+        self.encoder_ = LabelEncoder().fit(y)
+        torch.manual_seed(self.random_state)
+        self.net_ = NeuralNetClassifier(
+            MLP, module__n_features=X.shape[1], module__n_outputs=len(self.encoder_.classes_),
+            criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
+            max_epochs=self.epochs, batch_size=128, iterator_train__shuffle=True,
+            device=self.device, verbose=0,
+        )
+        self.net_.fit(X.astype(np.float32), self.encoder_.transform(y))
+        return self
+
+    def predict(self, X):
+        return self.encoder_.inverse_transform(self.net_.predict(X.astype(np.float32)))
+
+
+#: Peer methods: name -> factory of (epochs, device, random_state).
+PEERS = {
+    "logreg_balanced": lambda epochs, device, seed: LogisticRegression(
+        class_weight="balanced", max_iter=2000),
+    "balanced_rf": lambda epochs, device, seed: BalancedRandomForestClassifier(
+        n_estimators=100, sampling_strategy="all", replacement=True, bootstrap=False,
+        random_state=seed, n_jobs=1),
+    "skorch_mlp": lambda epochs, device, seed: _PlainSkorchMLP(epochs, device, seed),
+}
+
+
+def make_method(name, *, epochs, device="cpu", random_state=0):
+    """An unfitted estimator for a strategy alias or a peer name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`imbsk.rebalance.ALIASES` or of :data:`PEERS`.
+    epochs : int
+        Training epochs of the neural networks.
+    device : str, default="cpu"
+    random_state : int, default=0
+
+    Returns
+    -------
+    estimator
+
+    Examples
+    --------
+    >>> make_method("cb_focal", epochs=5).rebalance
+    'cb_focal'
+    """
+    from .rebalance import ALIASES
+
+    if name in PEERS:
+        return PEERS[name](epochs, device, random_state)
+    if name not in ALIASES:
+        valid = sorted(ALIASES) + sorted(PEERS)
+        raise ValueError(f"Unknown strategy {name!r}; valid names are {valid}.")
+    return ImbalancedNetClassifier(rebalance=None if name == "none" else name,
+                                   max_epochs=epochs, device=device, random_state=random_state)
+
+
+def _preprocessor(X):
+    nominal = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    numeric = [c for c in X.columns if c not in nominal]
+    return ColumnTransformer([
+        ("nominal", OneHotEncoder(handle_unknown="ignore", sparse_output=False), nominal),
+        ("numeric", StandardScaler(), numeric),
+    ])
+
+
+def _check_names(given, valid, what):
+    unknown = [g for g in given if g not in valid]
+    if unknown:
+        raise ValueError(f"Unknown {what} {unknown}; valid ones are {sorted(valid)}.")
+
+
+def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEERS), *,
+                  folds=5, epochs=30, device="cpu", random_state=0, progress=True):
+    """Cross-validate every method on every dataset.
+
+    Parameters
+    ----------
+    datasets : list of str or None, default=None
+        KEEL names (:func:`imbsk.datasets.list_keel`); None means all twelve.
+    strategies : sequence of str, default=DEFAULT_STRATEGIES
+        imbsk ``rebalance`` aliases (``"none"`` for no re-balancing).
+    peers : sequence of str, default=all of PEERS
+    folds : int, default=5
+        Stratified folds (shuffled with ``random_state``).
+    epochs : int, default=30
+    device : str, default="cpu"
+    random_state : int, default=0
+    progress : bool, default=True
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per dataset, method and fold, with the three metrics and fit seconds.
+
+    Examples
+    --------
+    >>> res = run_benchmark(["glass2"], ["inverse"], peers=[], folds=2, epochs=2,
+    ...                     progress=False)
+    >>> sorted(res.columns)[:3]
+    ['balanced_accuracy', 'dataset', 'fit_seconds']
+    """
+    from .rebalance import ALIASES
+
+    datasets = list_keel() if datasets is None else list(datasets)
+    _check_names(datasets, list_keel(), "dataset(s)")
+    _check_names(strategies, ALIASES, "strategy(ies)")
+    _check_names(peers, PEERS, "peer(s)")
+    methods = list(strategies) + list(peers)
+    rows = []
+    with tqdm(total=len(datasets) * folds * len(methods), disable=not progress,
+              desc="imbsk benchmark", unit="fit") as bar:
+        for name in datasets:
+            X, y = load_keel(name, return_X_y=True)
+            cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+            for fold, (train, test) in enumerate(cv.split(X, y)):
+                prep = _preprocessor(X).fit(X.iloc[train])
+                X_train = prep.transform(X.iloc[train]).astype(np.float32)
+                X_test = prep.transform(X.iloc[test]).astype(np.float32)
+                for method in methods:
+                    bar.set_postfix_str(f"{name} {method}")
+                    estimator = make_method(method, epochs=epochs, device=device,
+                                            random_state=random_state + fold)
+                    start = time.perf_counter()
+                    estimator.fit(X_train, y.iloc[train].to_numpy())
+                    seconds = time.perf_counter() - start
+                    predicted = estimator.predict(X_test)
+                    row = {"dataset": name, "method": method, "fold": fold,
+                           "fit_seconds": seconds}
+                    for metric, function in METRICS.items():
+                        row[metric] = function(y.iloc[test].to_numpy(), predicted)
+                    rows.append(row)
+                    bar.update()
+    return pd.DataFrame(rows)
+
+
+def summarize(results, datasets=None):
+    """Mean of each metric per method over folds and datasets, plus the mean rank.
+
+    The rank is taken per dataset on mean balanced accuracy over folds (1 = best,
+    ties share the mean rank), then averaged over datasets.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`run_benchmark`.
+    datasets : list of str or None
+        Restrict to these datasets.
+
+    Returns
+    -------
+    table : DataFrame indexed by method, sorted by mean rank.
+    """
+    if datasets is not None:
+        results = results[results["dataset"].isin(datasets)]
+    per_dataset = results.groupby(["dataset", "method"])[list(METRICS)].mean()
+    ranks = (per_dataset["balanced_accuracy"].groupby(level="dataset")
+             .rank(ascending=False).groupby(level="method").mean())
+    table = per_dataset.groupby(level="method").mean()
+    table["mean_rank"] = ranks
+    return table.sort_values("mean_rank")
+
+
+def per_dataset_table(results, metric="balanced_accuracy"):
+    """Mean of ``metric`` over folds: one row per dataset, one column per method."""
+    return results.pivot_table(index="dataset", columns="method", values=metric, aggfunc="mean")

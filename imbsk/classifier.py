@@ -1,0 +1,505 @@
+"""The two estimators: they validate parameters and data, wire a strategy, delegate.
+
+Data flow in ``fit``: validate X, y -> encode labels -> (skorch) initialize module,
+criterion, callbacks -> split train/valid -> the strategy sees the training labels only
+-> criterion, sampler and output bias are built from the training counts -> skorch trains.
+"""
+
+import contextlib
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import ValidSplit
+from skorch.utils import _sigmoid_then_2d, to_device
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .data import BatchIterator, TabularDataset, dataset_rows
+from .devices import resolve_device
+from .modules import MLP
+from .rebalance import ClassBalancedLoss, check_rebalance
+
+__all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
+
+
+def _softmax(logits):
+    return torch.softmax(logits, dim=-1)
+
+
+def _normalised_sigmoid(logits):
+    proba = torch.sigmoid(logits)
+    return proba / proba.sum(dim=-1, keepdim=True)
+
+
+def _score_codes(metric):
+    def score(net, X, y):
+        return metric(np.asarray(y.cpu() if torch.is_tensor(y) else y), net._predict_codes(X))
+    score.__name__ = metric.__name__
+    return score
+
+
+def valid_accuracy(net, X, y):
+    """Accuracy on the internal validation split (labels compared as class indices)."""
+    return _score_codes(accuracy_score)(net, X, y)
+
+
+def valid_balanced_accuracy(net, X, y):
+    """Balanced accuracy on the internal validation split."""
+    return _score_codes(balanced_accuracy_score)(net, X, y)
+
+
+@contextlib.contextmanager
+def _seeded(random_state, offset):
+    """Seed torch inside the block only; the global RNG state is restored afterwards."""
+    if random_state is None:
+        yield
+        return
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max)) + offset
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+class _ImbalancedNetMixin:
+    """What both estimators share; concrete classes set ``_head``."""
+
+    _head = "multiclass"
+
+    _parameter_constraints = {
+        "beta": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
+        "gamma": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    # --- parameters -------------------------------------------------------------------
+
+    def _get_param_names(self):
+        # skorch lists every attribute without a trailing underscore, private ones too
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+    def set_params(self, **params):
+        """Set parameters; ``rebalance__<name>`` goes to the strategy object."""
+        nested = {k: params.pop(k) for k in list(params) if k.startswith("rebalance__")}
+        if "rebalance" in params:
+            self.rebalance = params.pop("rebalance")
+        if nested:
+            if not hasattr(self.rebalance, "set_params"):
+                raise ValueError(
+                    f"Cannot set {sorted(nested)}: rebalance={self.rebalance!r} is not a "
+                    "strategy object. Pass e.g. rebalance=imbsk.rebalance.ClassBalancedLoss(...)"
+                    " or use the top-level beta/gamma/alpha with a string alias."
+                )
+            self.rebalance.set_params(**{k[len("rebalance__"):]: v for k, v in nested.items()})
+        return super().set_params(**params) if params else self
+
+    def _check_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: getattr(self, k) for k in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+        resolve_device(self.device)
+        return check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
+
+    @contextlib.contextmanager
+    def _on_device(self):
+        """Run with ``self.device`` resolved ("auto" -> "cuda"/"cpu"), then restore it."""
+        requested = self.device
+        self.device = resolve_device(requested)
+        try:
+            yield
+        finally:
+            self.device = requested
+
+    # --- data -------------------------------------------------------------------------
+
+    def _validate_training_data(self, X, y, reset):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
+        check_classification_targets(y)
+        if reset:
+            classes, codes = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"y has a single class ({classes[0]!r}); a classifier needs samples of at "
+                    "least 2 classes."
+                )
+            if self._head == "binary" and len(classes) != 2:
+                raise ValueError(
+                    f"ImbalancedNetBinaryClassifier needs exactly 2 classes, y has "
+                    f"{len(classes)}. Use ImbalancedNetClassifier for multi-class data."
+                )
+            self.classes_inferred_ = classes
+            return X, codes
+        classes = self.classes_
+        codes = np.searchsorted(classes, y)
+        unknown = (codes >= len(classes)) | (classes[np.minimum(codes, len(classes) - 1)] != y)
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels not seen in the first fit: {np.unique(y[unknown])[:5]!r}. "
+                f"Known classes are {classes!r}."
+            )
+        return X, codes
+
+    def check_data(self, X, y):
+        """No-op: data are validated and labels encoded before skorch sees them."""
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        return TabularDataset(X, y, device=self.device)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        self._setup_rebalancing(dataset_rows(dataset_train)[1].cpu().numpy())
+        return dataset_train, dataset_valid
+
+    def get_iterator(self, dataset, training=False):
+        if not training:
+            return super().get_iterator(dataset, training=False)
+        params = self.get_params_for("iterator_train")
+        if self.train_sampler_ is not None:
+            params.setdefault("sampler", self.train_sampler_)
+        else:
+            params.setdefault("shuffle", True)
+        params.setdefault("batch_size", self.batch_size)
+        if params["batch_size"] == -1:
+            params["batch_size"] = len(dataset)
+        return self.iterator_train(dataset, **params)
+
+    # --- training ---------------------------------------------------------------------
+
+    def _n_outputs(self):
+        return 1 if self._head == "binary" else len(self.classes_)
+
+    def initialize_module(self):
+        if self.module is not None:
+            return super().initialize_module()
+        if not hasattr(self, "n_features_in_"):
+            raise ValueError("module=None infers the network's sizes from the data: call fit "
+                             "instead of initialize.")
+        params = self.get_params_for("module")
+        self.module_ = MLP(self.n_features_in_, self._n_outputs(), **params)
+        self._output_bias_pending_ = True
+        return self
+
+    def initialize_criterion(self):
+        if self.criterion is not None:
+            return super().initialize_criterion()
+        # placeholder with uniform weights: replaced from the training counts after the split
+        counts = np.ones(len(getattr(self, "classes_inferred_", [0, 1])))
+        self.criterion_ = ClassBalancedLoss().make_criterion(counts, self._head)
+        return self
+
+    def initialize(self):
+        self.rebalance_ = self._check_params()
+        self._output_bias_pending_ = self.module is not None
+        with self._on_device():
+            return super().initialize()
+
+    def get_default_callbacks(self):
+        strategy = getattr(self, "rebalance_", None)
+        extra = strategy.make_callbacks() if strategy is not None else []
+        return list(self._default_callbacks) + extra
+
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("valid_acc", EpochScoring(valid_accuracy, name="valid_acc",
+                                       lower_is_better=False)),
+            ("valid_bacc", EpochScoring(valid_balanced_accuracy, name="valid_bacc",
+                                        lower_is_better=False)),
+            ("print_log", PrintLog()),
+        ]
+
+    def _setup_rebalancing(self, y_train):
+        counts = np.bincount(y_train, minlength=len(self.classes_))
+        if np.any(counts == 0):
+            missing = self.classes_[counts == 0].tolist()
+            raise ValueError(
+                f"Class(es) {missing} have no sample in the training split left after the "
+                "internal validation split (train_split). Provide more samples of these "
+                "classes, or pass train_split=None (no internal validation)."
+            )
+        self.class_counts_ = counts
+        criterion = self.rebalance_.make_criterion(counts, self._head)
+        if criterion is not None and self.criterion is not None:
+            raise ValueError(
+                f"rebalance={self.rebalance!r} defines the loss, and so does criterion="
+                f"{self.criterion!r}. Pass criterion=None to use the re-balancing loss, or a "
+                "sampling-only rebalance strategy with your own criterion."
+            )
+        if self.criterion is None:
+            criterion = criterion or ClassBalancedLoss().make_criterion(counts, self._head)
+            self.criterion_ = to_device(criterion, self.device)
+        weight = getattr(self.criterion_, "class_weight", None)
+        self.class_weight_ = (np.ones(len(counts)) if weight is None
+                              else weight.detach().cpu().numpy().astype(np.float64))
+        self.train_sampler_ = self.rebalance_.make_sampler(y_train)
+        if self._output_bias_pending_:
+            self._initialize_output_bias(self.rebalance_.output_bias(counts, self._head))
+            self._output_bias_pending_ = False
+
+    def _initialize_output_bias(self, bias):
+        if bias is None:
+            return
+        layers = [m for m in self.module_.modules()
+                  if isinstance(m, torch.nn.Linear) and m.out_features == len(bias)]
+        if not layers or layers[-1].bias is None:
+            warnings.warn(
+                "The re-balancing strategy asks for a prior bias in the output layer, but "
+                "the module has no nn.Linear output layer with a bias of size "
+                f"{len(bias)}; the bias is left as it is.", UserWarning)
+            return
+        with torch.no_grad():
+            layers[-1].bias.copy_(torch.as_tensor(bias, dtype=layers[-1].bias.dtype))
+
+    def _train(self, X, y, reset, routing, **fit_params):
+        self._check_params()
+        X, codes = self._validate_training_data(X, y, reset=reset)
+        offset = 0 if reset else len(self.history_ or [])
+        with _seeded(self.random_state, offset), self._on_device():
+            if reset:
+                self.initialize()
+            NeuralNet.partial_fit(self, X, codes, _routing_method=routing, **fit_params)
+        return self
+
+    def fit(self, X, y, **fit_params):
+        """Validate the data, then initialize and train the network.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric features (encode categorical columns first, e.g. in a Pipeline).
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        **fit_params : dict
+            Passed to skorch (the module's ``forward`` and ``train_split``).
+
+        Returns
+        -------
+        self
+        """
+        reset = not (self.warm_start and self.initialized_)
+        return self._train(X, y, reset=reset, routing="fit", **fit_params)
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Continue training for ``max_epochs`` without re-initializing.
+
+        Parameters
+        ----------
+        X, y
+            As in :meth:`fit`. After the first call, y may only hold known labels.
+        classes : ignored
+            Present for scikit-learn compatibility; the labels come from the first call.
+        **fit_params : dict
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        return self._train(X, y, reset=not self.initialized_, routing="partial_fit",
+                           **fit_params)
+
+    # --- prediction -------------------------------------------------------------------
+
+    @property
+    def classes_(self):
+        try:
+            return self.classes_inferred_
+        except AttributeError:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no classes_. "
+                "Call fit first."
+            ) from None
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "classes_inferred_") and hasattr(self, "module_")
+
+    def _get_predict_nonlinearity(self):
+        if self.predict_nonlinearity != "auto":
+            return super()._get_predict_nonlinearity()
+        if self._head == "binary":
+            return _sigmoid_then_2d
+        form = getattr(self.criterion_, "form", "softmax")
+        return _normalised_sigmoid if form == "sigmoid" else _softmax
+
+    def _predict_proba_unchecked(self, X):
+        with self._on_device():
+            return NeuralNet.predict_proba(self, X)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        return self._predict_proba_unchecked(X)
+
+    def predict(self, X):
+        """Predicted class labels (values from ``classes_``, not indices).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        return self.classes_[self._predict_codes(X)]
+
+
+_SHARED_DOC = """
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, or None, default=None
+        None builds :class:`imbsk.modules.MLP`, sized from the data at ``fit``; tune it
+        with ``module__hidden_units``, ``module__dropout``, .... A module must return
+        logits.
+    rebalance : None, str, strategy or list, default=None
+        How to re-balance: None (plain cross-entropy), ``"inverse"``,
+        ``"sqrt_inverse"``, ``"effective_number"`` (uses ``beta``), ``"focal"`` (uses
+        ``gamma``, ``alpha``), ``"cb_focal"`` (all three), ``"class_balanced_sampling"``,
+        ``"sqrt_sampling"``, ``"difficulty"``; an :mod:`imbsk.rebalance` strategy object
+        (its parameters are reachable as ``rebalance__<name>``); or a list of them.
+        Class counts always come from the training split only.
+    beta : float in [0, 1), default=0.999
+        Effective-number parameter for the ``"effective_number"``/``"cb_focal"`` aliases.
+    gamma : float >= 0, default=2.0
+        Focal focusing parameter for the ``"focal"``/``"cb_focal"`` aliases.
+    alpha : float, array-like or None, default=None
+        Focal alpha for the ``"focal"``/``"cb_focal"`` aliases ({alpha_doc}).
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, shuffling and re-sampling: the same seed gives the
+        same model on the same machine. The global torch RNG state is left untouched.
+    criterion : loss class or None, default=None
+        None uses the loss of the re-balancing strategy. A criterion of your own may
+        only be combined with a sampling strategy.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=30
+    batch_size : int, default=128
+    train_split : callable or None, default=ValidSplit(5, stratified=True)
+        Internal validation split (skorch); None trains on all rows.
+    device : {{"cpu", "cuda", "cuda:N", "auto"}}, default="cpu"
+        ``"auto"`` uses CUDA when available. Asking for CUDA without it is an error.
+    verbose : int, default=0
+    **kwargs
+        Any other :class:`skorch.NeuralNet` parameter (``callbacks``,
+        ``iterator_train__*``, ``optimizer__*``, ``warm_start``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of the ``predict_proba`` columns.
+    class_counts_ : ndarray of shape (n_classes,)
+        Training-split count of each class.
+    class_weight_ : ndarray of shape (n_classes,)
+        Class weights used by the loss (ones when it has none).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X was a DataFrame with string column names.
+    rebalance_ : RebalanceStrategy
+        The resolved strategy.
+    module_, criterion_, optimizer_, history_ : skorch's fitted components.
+"""
+
+
+class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
+    __doc__ = """Neural-network classifier (softmax over C logits) for imbalanced data.
+""" + _SHARED_DOC.format(
+        alpha_doc="softmax: a per-class vector; with ``rebalance=ClassBalancedLoss("
+                  "form='sigmoid')``: the positive-class factor") + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(300, n_features=8, weights=[0.9], random_state=0)
+    >>> clf = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=5, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
+                 random_state=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
+                 max_epochs=30, batch_size=128, iterator_train=BatchIterator,
+                 iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
+                 device="cpu", verbose=0, **kwargs):
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size,
+                         iterator_train=iterator_train, iterator_valid=iterator_valid,
+                         train_split=train_split, device=device, verbose=verbose, **kwargs)
+        self.rebalance = rebalance
+        self.beta = beta
+        self.gamma = gamma
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def _predict_codes(self, X):
+        return self._predict_proba_unchecked(X).argmax(axis=1)
+
+
+class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifier):
+    __doc__ = """Binary neural-network classifier (one logit, sigmoid) for imbalanced data.
+
+    The positive class is ``classes_[1]`` (the larger label in sorted order).
+""" + _SHARED_DOC.format(alpha_doc="a float in [0, 1]: the factor of the positive class, "
+                                   "1 - alpha for the negative one") + """
+    threshold : float in [0, 1], default=0.5
+        ``predict`` returns the positive class where its probability exceeds this.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(300, n_features=8, weights=[0.9], random_state=0)
+    >>> clf = ImbalancedNetBinaryClassifier(rebalance="focal", max_epochs=5, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _head = "binary"
+
+    _parameter_constraints = {
+        **_ImbalancedNetMixin._parameter_constraints,
+        "threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
+    }
+
+    def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
+                 random_state=None, threshold=0.5, criterion=None, optimizer=torch.optim.Adam,
+                 lr=1e-3, max_epochs=30, batch_size=128, iterator_train=BatchIterator,
+                 iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
+                 device="cpu", verbose=0, **kwargs):
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size,
+                         iterator_train=iterator_train, iterator_valid=iterator_valid,
+                         train_split=train_split, threshold=threshold, device=device,
+                         verbose=verbose, **kwargs)
+        self.rebalance = rebalance
+        self.beta = beta
+        self.gamma = gamma
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def _predict_codes(self, X):
+        return (self._predict_proba_unchecked(X)[:, 1] > self.threshold).astype(np.int64)

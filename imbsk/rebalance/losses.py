@@ -1,0 +1,204 @@
+"""Re-balancing losses: plain functions on logits, plus one thin ``nn.Module``.
+
+Each function returns the *per-sample* loss (shape ``(N,)``); reduction is a separate
+step (:func:`reduce_loss`) so that class weights, per-sample weights and the reduction
+are decided in one place.
+
+Forms
+-----
+``softmax``
+    ``-alpha_y (1 - p_y)**gamma log p_y`` with ``p = softmax(z)``, computed from
+    ``log_softmax`` (Lin et al., ICCV 2017; ``gamma = 0`` is cross-entropy).
+``sigmoid``
+    one-vs-all binary focal loss summed over the C outputs (Cui et al., CVPR 2019), or
+    over the single logit of a binary head; ``gamma = 0`` is binary cross-entropy.
+
+``1 - p_t`` is computed as ``-expm1(log p_t)`` and clamped away from 0 before the
+power, so the gradient stays finite for ``0 < gamma < 1`` at saturated probabilities.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "LOSS_FORMS",
+    "REDUCTIONS",
+    "RebalancedLoss",
+    "reduce_loss",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+]
+
+LOSS_FORMS = ("softmax", "sigmoid")
+
+#: ``mean`` divides by the batch size (the class-balanced-loss paper's code);
+#: ``weighted_mean`` divides by the sum of the weights (PyTorch's weighted mean).
+REDUCTIONS = ("mean", "weighted_mean", "sum", "none")
+
+
+def _modulating_factor(log_p_t, gamma):
+    if gamma == 0:
+        return torch.ones_like(log_p_t)
+    one_minus_p_t = -torch.expm1(log_p_t)
+    tiny = torch.finfo(log_p_t.dtype).tiny
+    return one_minus_p_t.clamp_min(tiny).pow(gamma)
+
+
+def softmax_focal_loss(logits, target, gamma=0.0, alpha=None):
+    """Per-sample softmax focal loss ``-alpha_y (1 - p_y)**gamma log p_y``.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (N, C)
+    target : LongTensor of shape (N,)
+        Class indices.
+    gamma : float, default=0.0
+        Focusing parameter; 0 gives cross-entropy.
+    alpha : Tensor of shape (C,) or None
+        Per-class factor; None means 1 for every class.
+
+    Returns
+    -------
+    loss : Tensor of shape (N,)
+
+    Examples
+    --------
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    >>> target = torch.tensor([0, 1])
+    >>> ce = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    >>> torch.allclose(softmax_focal_loss(logits, target, gamma=0.0), ce)
+    True
+    """
+    log_p = F.log_softmax(logits, dim=-1)
+    log_p_t = log_p.gather(-1, target.long().unsqueeze(-1)).squeeze(-1)
+    loss = -_modulating_factor(log_p_t, gamma) * log_p_t
+    if alpha is not None:
+        loss = alpha[target.long()] * loss
+    return loss
+
+
+def sigmoid_focal_loss(logits, target, gamma=0.0, alpha=None):
+    """Per-sample sigmoid (one-vs-all) focal loss, summed over the outputs.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (N, C) or (N,)
+        ``(N,)`` is a binary head with one logit for the positive class.
+    target : Tensor of shape (N,)
+        Class indices (0/1 for a binary head).
+    gamma : float, default=0.0
+        Focusing parameter; 0 gives binary cross-entropy.
+    alpha : float or None
+        Factor ``alpha`` for the positive of each one-vs-all problem and
+        ``1 - alpha`` for the negatives (torchvision's convention); None means 1.
+
+    Returns
+    -------
+    loss : Tensor of shape (N,)
+
+    Examples
+    --------
+    >>> logits = torch.tensor([0.5, -1.0])
+    >>> target = torch.tensor([1, 0])
+    >>> bce = torch.nn.functional.binary_cross_entropy_with_logits(
+    ...     logits, target.float(), reduction="none")
+    >>> torch.allclose(sigmoid_focal_loss(logits, target), bce)
+    True
+    """
+    if logits.dim() == 1:
+        positive = target.to(logits.dtype)
+    else:
+        positive = F.one_hot(target.long(), logits.shape[-1]).to(logits.dtype)
+    bce = F.binary_cross_entropy_with_logits(logits, positive, reduction="none")
+    loss = _modulating_factor(-bce, gamma) * bce
+    if alpha is not None:
+        loss = (alpha * positive + (1.0 - alpha) * (1.0 - positive)) * loss
+    return loss if logits.dim() == 1 else loss.sum(dim=-1)
+
+
+def reduce_loss(per_sample_loss, weights, reduction):
+    """Multiply by ``weights`` (shape (N,)) and reduce as named in :data:`REDUCTIONS`.
+
+    Parameters
+    ----------
+    per_sample_loss : Tensor of shape (N,)
+    weights : Tensor of shape (N,)
+        Product of the class weight of each sample's class and its sample weight.
+    reduction : {"mean", "weighted_mean", "sum", "none"}
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or shape (N,) for ``"none"``.
+
+    Examples
+    --------
+    >>> loss = torch.tensor([1.0, 3.0]); w = torch.tensor([1.0, 3.0])
+    >>> reduce_loss(loss, w, "mean").item(), reduce_loss(loss, w, "weighted_mean").item()
+    (5.0, 2.5)
+    """
+    weighted = per_sample_loss * weights
+    if reduction == "mean":
+        return weighted.mean()
+    if reduction == "weighted_mean":
+        return weighted.sum() / weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "none":
+        return weighted
+    raise ValueError(f"Unknown reduction {reduction!r}; valid ones are {REDUCTIONS}.")
+
+
+class RebalancedLoss(nn.Module):
+    """Class-weighted focal / cross-entropy loss on logits.
+
+    ``class_weight`` is a buffer, so moving the module to a device moves the weights.
+
+    Parameters
+    ----------
+    class_weight : Tensor of shape (C,)
+        Weight of each class (for a binary head, ``[w_negative, w_positive]``).
+    gamma : float, default=0.0
+        Focal focusing parameter; 0 gives (binary) cross-entropy.
+    alpha : float, Tensor of shape (C,) or None, default=None
+        Focal alpha. Softmax form: a per-class tensor. Sigmoid form: a float for the
+        positive of each one-vs-all problem.
+    form : {"softmax", "sigmoid"}, default="softmax"
+    reduction : {"mean", "weighted_mean", "sum", "none"}, default="mean"
+
+    Examples
+    --------
+    >>> loss = RebalancedLoss(torch.tensor([0.5, 1.5]), gamma=2.0)
+    >>> value = loss(torch.tensor([[1.0, -1.0]]), torch.tensor([1]))
+    >>> bool(value > 0)
+    True
+    """
+
+    def __init__(self, class_weight, gamma=0.0, alpha=None, form="softmax", reduction="mean"):
+        super().__init__()
+        if form not in LOSS_FORMS:
+            raise ValueError(f"Unknown form {form!r}; valid ones are {LOSS_FORMS}.")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"Unknown reduction {reduction!r}; valid ones are {REDUCTIONS}.")
+        self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
+        if alpha is not None and not isinstance(alpha, float):
+            alpha = torch.as_tensor(alpha, dtype=torch.float32)
+            self.register_buffer("alpha", alpha)
+        else:
+            self.alpha = alpha
+        self.gamma = float(gamma)
+        self.form = form
+        self.reduction = reduction
+
+    def forward(self, logits, target, sample_weight=None):
+        """Loss of ``logits`` against class indices ``target``."""
+        target = target.long()
+        if self.form == "softmax":
+            per_sample = softmax_focal_loss(logits, target, self.gamma, self.alpha)
+        else:
+            per_sample = sigmoid_focal_loss(logits, target, self.gamma, self.alpha)
+        weights = self.class_weight.to(per_sample.dtype)[target]
+        if sample_weight is not None:
+            weights = weights * sample_weight.to(per_sample.dtype)
+        return reduce_loss(per_sample, weights, self.reduction)

@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+
+KEEL_DIR_NAME = "keel"
+
+
+def cuda_devices():
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    return devices
+
+
+@pytest.fixture
+def imbalanced_data():
+    """600 rows, 8 features, about 9:1, string labels."""
+    X, y = make_classification(600, n_features=8, n_informative=5, weights=[0.9],
+                               random_state=0)
+    return X.astype(np.float32), np.where(y == 1, "positive", "negative")
+
+
+@pytest.fixture
+def three_class_data():
+    X, y = make_classification(600, n_features=8, n_informative=5, n_classes=3,
+                               weights=[0.7, 0.2, 0.1], random_state=0)
+    return X.astype(np.float32), np.array([3, 7, 11])[y]
