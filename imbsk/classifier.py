@@ -10,6 +10,7 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
@@ -36,6 +37,17 @@ def _softmax(logits):
 def _normalised_sigmoid(logits):
     proba = torch.sigmoid(logits)
     return proba / proba.sum(dim=-1, keepdim=True)
+
+
+def _encode(y, classes, origin):
+    codes = pd.Index(classes).get_indexer(y)
+    if np.any(codes < 0):
+        unknown = np.unique(np.asarray(y)[codes < 0])[:5]
+        raise ValueError(
+            f"y contains labels not in {origin}: {unknown.tolist()}. Known classes are "
+            f"{np.asarray(classes).tolist()}."
+        )
+    return codes
 
 
 def _score_codes(metric):
@@ -120,33 +132,44 @@ class _ImbalancedNetMixin:
 
     # --- data -------------------------------------------------------------------------
 
+    def _validate_X(self, X, y=None, reset=False):
+        data = (X,) if y is None else (X, y)
+        try:
+            return validate_data(self, *data, reset=reset, dtype=np.float32)
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            raise ValueError(
+                f"X has non-numeric values ({exc}). Encode categorical columns first, e.g. "
+                "with OneHotEncoder in a ColumnTransformer before the classifier in a Pipeline."
+            ) from exc
+
     def _validate_training_data(self, X, y, reset):
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
-        check_classification_targets(y)
-        if reset:
-            classes, codes = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"y has a single class ({classes[0]!r}); a classifier needs samples of at "
-                    "least 2 classes."
-                )
-            if self._head == "binary" and len(classes) != 2:
-                raise ValueError(
-                    f"ImbalancedNetBinaryClassifier needs exactly 2 classes, y has "
-                    f"{len(classes)}. Use ImbalancedNetClassifier for multi-class data."
-                )
-            self.classes_inferred_ = classes
-            return X, codes
-        classes = self.classes_
-        codes = np.searchsorted(classes, y)
-        unknown = (codes >= len(classes)) | (classes[np.minimum(codes, len(classes) - 1)] != y)
-        if np.any(unknown):
             raise ValueError(
-                f"y contains labels not seen in the first fit: {np.unique(y[unknown])[:5]!r}. "
-                f"Known classes are {classes!r}."
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        X, y = self._validate_X(X, y, reset=reset)
+        check_classification_targets(y)
+        if not reset:
+            return X, _encode(y, self.classes_, "the first fit")
+        if self.classes is not None and len(self.classes):
+            classes = np.asarray(self.classes)
+            codes = _encode(y, classes, "the classes parameter")
+        else:
+            classes, codes = np.unique(y, return_inverse=True)
+        if len(np.unique(codes)) < 2:
+            raise ValueError(
+                f"y has only one class ({classes[codes[0]]!r}); a classifier needs samples of "
+                "at least 2 classes."
+            )
+        if self._head == "binary" and len(classes) != 2:
+            raise ValueError(
+                f"Only binary classification is supported. {type(self).__name__} needs "
+                f"exactly 2 classes, y has {len(classes)}; use ImbalancedNetClassifier for "
+                "multi-class data."
+            )
+        self.classes_inferred_ = classes
         return X, codes
 
     def check_data(self, X, y):
@@ -183,11 +206,17 @@ class _ImbalancedNetMixin:
     def initialize_module(self):
         if self.module is not None:
             return super().initialize_module()
-        if not hasattr(self, "n_features_in_"):
-            raise ValueError("module=None infers the network's sizes from the data: call fit "
-                             "instead of initialize.")
         params = self.get_params_for("module")
-        self.module_ = MLP(self.n_features_in_, self._n_outputs(), **params)
+        if hasattr(self, "n_features_in_"):
+            params.setdefault("n_features", self.n_features_in_)
+        if "n_features" not in params or self._classes_or_none() is None:
+            raise ValueError(
+                "module=None sizes the network from the data: call fit, or (to load saved "
+                "parameters) pass module__n_features=<number of features> and classes=[...] "
+                "before initialize()."
+            )
+        params.setdefault("n_outputs", self._n_outputs())
+        self.module_ = MLP(**params)
         self._output_bias_pending_ = True
         return self
 
@@ -195,7 +224,8 @@ class _ImbalancedNetMixin:
         if self.criterion is not None:
             return super().initialize_criterion()
         # placeholder with uniform weights: replaced from the training counts after the split
-        counts = np.ones(len(getattr(self, "classes_inferred_", [0, 1])))
+        classes = self._classes_or_none()
+        counts = np.ones(2 if classes is None else len(classes))
         self.criterion_ = ClassBalancedLoss().make_criterion(counts, self._head)
         return self
 
@@ -315,18 +345,25 @@ class _ImbalancedNetMixin:
 
     # --- prediction -------------------------------------------------------------------
 
+    def _classes_or_none(self):
+        if hasattr(self, "classes_inferred_"):
+            return self.classes_inferred_
+        if self.classes is not None and len(self.classes):
+            return np.asarray(self.classes)
+        return None
+
     @property
     def classes_(self):
-        try:
-            return self.classes_inferred_
-        except AttributeError:
+        classes = self._classes_or_none()
+        if classes is None:
             raise AttributeError(
                 f"This {type(self).__name__} instance is not fitted yet: it has no classes_. "
                 "Call fit first."
-            ) from None
+            )
+        return classes
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "classes_inferred_") and hasattr(self, "module_")
+        return self._classes_or_none() is not None and hasattr(self, "module_")
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity != "auto":
@@ -352,8 +389,7 @@ class _ImbalancedNetMixin:
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        return self._predict_proba_unchecked(X)
+        return self._predict_proba_unchecked(self._validate_X(X))
 
     def predict(self, X):
         """Predicted class labels (values from ``classes_``, not indices).
@@ -367,8 +403,7 @@ class _ImbalancedNetMixin:
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        return self.classes_[self._predict_codes(X)]
+        return self.classes_[self._predict_codes(self._validate_X(X))]
 
 
 _SHARED_DOC = """
@@ -394,6 +429,9 @@ _SHARED_DOC = """
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling and re-sampling: the same seed gives the
         same model on the same machine. The global torch RNG state is left untouched.
+    classes : array-like or None, default=None
+        The class labels; None infers them from y in ``fit``. Needed (with
+        ``module__n_features``) only to ``initialize()`` a net before ``load_params``.
     criterion : loss class or None, default=None
         None uses the loss of the re-balancing strategy. A criterion of your own may
         only be combined with a sampling strategy.
@@ -442,14 +480,15 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
     """
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 random_state=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
-                 max_epochs=30, batch_size=128, iterator_train=BatchIterator,
+                 random_state=None, classes=None, criterion=None, optimizer=torch.optim.Adam,
+                 lr=1e-3, max_epochs=30, batch_size=128, iterator_train=BatchIterator,
                  iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
                  device="cpu", verbose=0, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size,
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
-                         train_split=train_split, device=device, verbose=verbose, **kwargs)
+                         train_split=train_split, classes=classes, device=device,
+                         verbose=verbose, **kwargs)
         self.rebalance = rebalance
         self.beta = beta
         self.gamma = gamma
@@ -486,8 +525,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
     }
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 random_state=None, threshold=0.5, criterion=None, optimizer=torch.optim.Adam,
-                 lr=1e-3, max_epochs=30, batch_size=128, iterator_train=BatchIterator,
+                 random_state=None, threshold=0.5, classes=None, criterion=None,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128, iterator_train=BatchIterator,
                  iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
                  device="cpu", verbose=0, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
@@ -500,6 +539,12 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
         self.gamma = gamma
         self.alpha = alpha
         self.random_state = random_state
+        self.classes = classes
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
 
     def _predict_codes(self, X):
         return (self._predict_proba_unchecked(X)[:, 1] > self.threshold).astype(np.int64)

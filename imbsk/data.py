@@ -134,6 +134,11 @@ class BatchIterator:
         return torch.as_tensor(list(iter(self.sampler)), dtype=torch.long)
 
     def __iter__(self):
+        if not isinstance(self.sampler, SequentialSampler):
+            # DataLoader draws one number from the global RNG (its workers' base seed)
+            # before the sampler runs; doing the same keeps the random streams identical.
+            # A sequential pass (prediction) leaves the caller's RNG alone.
+            torch.empty((), dtype=torch.int64).random_()
         order = self._order()
         if self._rows is not None:
             order = self._rows[order]
