@@ -16,11 +16,12 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import _sigmoid_then_2d, to_device
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from imblearn.metrics import geometric_mean_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .data import BatchIterator, TabularDataset, dataset_rows
 from .devices import resolve_device
@@ -50,9 +51,19 @@ def _encode(y, classes, origin):
     return codes
 
 
+def class_indices(y):
+    """Target extractor for scoring: the class indices of a batch target.
+
+    A batch target is ``(class indices, sample weights)`` when ``fit`` got weights.
+    """
+    if isinstance(y, (tuple, list)):
+        y = y[0]
+    return y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
+
+
 def _score_codes(metric):
     def score(net, X, y):
-        return metric(np.asarray(y.cpu() if torch.is_tensor(y) else y), net._predict_codes(X))
+        return metric(class_indices(y), net._predict_codes(X))
     score.__name__ = metric.__name__
     return score
 
@@ -65,6 +76,42 @@ def valid_accuracy(net, X, y):
 def valid_balanced_accuracy(net, X, y):
     """Balanced accuracy on the internal validation split."""
     return _score_codes(balanced_accuracy_score)(net, X, y)
+
+
+def valid_geometric_mean(net, X, y):
+    """imbalanced-learn's G-mean (geometric mean of per-class recalls) on validation."""
+    return _score_codes(geometric_mean_score)(net, X, y)
+
+
+def _macro_f1(y_true, y_pred):
+    return f1_score(y_true, y_pred, average="macro", zero_division=0)
+
+
+def valid_macro_f1(net, X, y):
+    """Macro-averaged F1 on the internal validation split."""
+    return _score_codes(_macro_f1)(net, X, y)
+
+
+def _per_class_recall(net, X, y):
+    def recalls(y_true, y_pred):
+        return recall_score(y_true, y_pred, labels=np.arange(len(net.classes_)), average=None,
+                            zero_division=0)
+    return dict(zip(net.classes_, _score_codes(recalls)(net, X, y)))
+
+
+class PerClassRecall(EpochScoring):
+    """Records the validation recall of every class as ``valid_recall_<label>``.
+
+    Shares the cached validation predictions of the other scoring callbacks.
+    """
+
+    def __init__(self, name="valid_recall", use_caching=True):
+        super().__init__(_per_class_recall, lower_is_better=False, name=name,
+                         target_extractor=class_indices, use_caching=use_caching)
+
+    def _record_score(self, history, current_score):
+        for label, recall in current_score.items():
+            history.record(f"{self.name_}_{label}", float(recall))
 
 
 @contextlib.contextmanager
@@ -182,8 +229,18 @@ class _ImbalancedNetMixin:
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
-        self._setup_rebalancing(dataset_rows(dataset_train)[1].cpu().numpy())
+        replacement = self.rebalance_.make_train_dataset(dataset_train, self.device)
+        if replacement is not None:
+            dataset_train = replacement
+        self._setup_rebalancing(dataset_rows(dataset_train)[1].cpu().numpy(),
+                                replaced_rows=replacement is not None)
         return dataset_train, dataset_valid
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_true, (tuple, list)):  # (class indices, sample weights)
+            y_true, sample_weight = (to_device(t, self.device) for t in y_true)
+            return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def get_iterator(self, dataset, training=False):
         if not training:
@@ -242,18 +299,23 @@ class _ImbalancedNetMixin:
 
     @property
     def _default_callbacks(self):
+        def score(function, name):
+            return EpochScoring(function, name=name, lower_is_better=False,
+                                target_extractor=class_indices)
+
         return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("valid_acc", EpochScoring(valid_accuracy, name="valid_acc",
-                                       lower_is_better=False)),
-            ("valid_bacc", EpochScoring(valid_balanced_accuracy, name="valid_bacc",
-                                        lower_is_better=False)),
+            ("valid_acc", score(valid_accuracy, "valid_acc")),
+            ("valid_bacc", score(valid_balanced_accuracy, "valid_bacc")),
+            ("valid_gmean", score(valid_geometric_mean, "valid_gmean")),
+            ("valid_macro_f1", score(valid_macro_f1, "valid_macro_f1")),
+            ("valid_recall", PerClassRecall()),
             ("print_log", PrintLog()),
         ]
 
-    def _setup_rebalancing(self, y_train):
+    def _setup_rebalancing(self, y_train, replaced_rows=False):
         counts = np.bincount(y_train, minlength=len(self.classes_))
         if np.any(counts == 0):
             missing = self.classes_[counts == 0].tolist()
@@ -277,6 +339,12 @@ class _ImbalancedNetMixin:
         self.class_weight_ = (np.ones(len(counts)) if weight is None
                               else weight.detach().cpu().numpy().astype(np.float64))
         self.train_sampler_ = self.rebalance_.make_sampler(y_train)
+        if replaced_rows and self.train_sampler_ is not None:
+            raise ValueError(
+                "An imbalanced-learn sampler replaces the training rows each epoch and cannot "
+                "be combined with another sampling strategy (difficulty, class-balanced); "
+                "combine it with a loss strategy instead, e.g. [SMOTE(), 'focal']."
+            )
         if self._output_bias_pending_:
             self._initialize_output_bias(self.rebalance_.output_bias(counts, self._head))
             self._output_bias_pending_ = False
@@ -295,17 +363,31 @@ class _ImbalancedNetMixin:
         with torch.no_grad():
             layers[-1].bias.copy_(torch.as_tensor(bias, dtype=layers[-1].bias.dtype))
 
-    def _train(self, X, y, reset, routing, **fit_params):
-        self._check_params()
+    def _check_sample_weight(self, sample_weight, X, strategy):
+        if sample_weight is None:
+            return None
+        if self.criterion is not None:
+            raise ValueError("sample_weight needs imbsk's own loss: pass criterion=None.")
+        if strategy.replaces_rows:
+            raise ValueError(
+                "sample_weight cannot be combined with an imbalanced-learn sampler, which "
+                "makes rows whose weights are unknown; resample before fit instead."
+            )
+        return _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
+
+    def _train(self, X, y, reset, routing, sample_weight=None, **fit_params):
+        strategy = self._check_params()
         X, codes = self._validate_training_data(X, y, reset=reset)
+        sample_weight = self._check_sample_weight(sample_weight, X, strategy)
         offset = 0 if reset else len(self.history_ or [])
         with _seeded(self.random_state, offset), self._on_device():
             if reset:
                 self.initialize()
-            NeuralNet.partial_fit(self, X, codes, _routing_method=routing, **fit_params)
+            dataset = TabularDataset(X, codes, device=self.device, sample_weight=sample_weight)
+            NeuralNet.partial_fit(self, dataset, codes, _routing_method=routing, **fit_params)
         return self
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Validate the data, then initialize and train the network.
 
         Parameters
@@ -314,6 +396,9 @@ class _ImbalancedNetMixin:
             Numeric features (encode categorical columns first, e.g. in a Pipeline).
         y : array-like of shape (n_samples,)
             Class labels of any type.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative per-row weights; they multiply each row's loss, on top of the
+            class weights of the re-balancing strategy (validation loss included).
         **fit_params : dict
             Passed to skorch (the module's ``forward`` and ``train_split``).
 
@@ -322,9 +407,10 @@ class _ImbalancedNetMixin:
         self
         """
         reset = not (self.warm_start and self.initialized_)
-        return self._train(X, y, reset=reset, routing="fit", **fit_params)
+        return self._train(X, y, reset=reset, routing="fit", sample_weight=sample_weight,
+                           **fit_params)
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Continue training for ``max_epochs`` without re-initializing.
 
         Parameters
@@ -333,7 +419,7 @@ class _ImbalancedNetMixin:
             As in :meth:`fit`. After the first call, y may only hold known labels.
         classes : ignored
             Present for scikit-learn compatibility; the labels come from the first call.
-        **fit_params : dict
+        sample_weight, **fit_params
             As in :meth:`fit`.
 
         Returns
@@ -341,7 +427,7 @@ class _ImbalancedNetMixin:
         self
         """
         return self._train(X, y, reset=not self.initialized_, routing="partial_fit",
-                           **fit_params)
+                           sample_weight=sample_weight, **fit_params)
 
     # --- prediction -------------------------------------------------------------------
 

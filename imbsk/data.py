@@ -26,6 +26,8 @@ class TabularDataset(Dataset):
     device : str, torch.device or None, default=None
         Where the tensors live; None keeps them on the CPU. ``from_numpy`` is used, so a
         C-contiguous float32 array is not copied on the CPU.
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        If given, batches carry ``(y, sample_weight)`` as their target.
 
     Examples
     --------
@@ -35,10 +37,12 @@ class TabularDataset(Dataset):
     ((2, 2), [1, 1])
     """
 
-    def __init__(self, X, y=None, device=None):
+    def __init__(self, X, y=None, device=None, sample_weight=None):
         self.X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
         self.y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64),
                                                          device=device)
+        self.sample_weight = None if sample_weight is None else torch.as_tensor(
+            np.asarray(sample_weight, dtype=np.float32), device=device)
 
     def __len__(self):
         return len(self.X)
@@ -46,11 +50,13 @@ class TabularDataset(Dataset):
     def _target(self, index):
         if self.y is None:
             # skorch's convention for y=None: a dummy target per row
-            return torch.zeros(len(self.X[index]) if torch.is_tensor(index) else 1)
+            return torch.zeros(len(self.X[index]) if torch.is_tensor(index) else ())
+        if self.sample_weight is not None:
+            return self.y[index], self.sample_weight[index]
         return self.y[index]
 
     def __getitem__(self, i):
-        return self.X[i], (self.y[i] if self.y is not None else torch.zeros(()))
+        return self.X[i], self._target(i)
 
     def __getitems__(self, indices):
         index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)

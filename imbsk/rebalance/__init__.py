@@ -10,6 +10,7 @@ from sklearn.base import clone
 from .base import ClassBalancedLoss, RebalanceStrategy
 from .compose import Compose
 from .difficulty import DifficultySampling
+from .resampling import ImblearnResampling
 from .sampling import ClassBalancedSampling
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ClassBalancedSampling",
     "Compose",
     "DifficultySampling",
+    "ImblearnResampling",
     "RebalanceStrategy",
     "check_rebalance",
 ]
@@ -52,9 +54,11 @@ def _resolve_one(rebalance, beta, gamma, alpha):
             ) from None
     if isinstance(rebalance, RebalanceStrategy):
         return clone(rebalance)
+    if hasattr(rebalance, "fit_resample"):
+        return ImblearnResampling(clone(rebalance))
     raise TypeError(
-        f"rebalance must be None, a string alias, an imbsk.rebalance strategy or a list of "
-        f"those; got an object of type {type(rebalance).__name__}."
+        f"rebalance must be None, a string alias, an imbsk.rebalance strategy, an "
+        f"imbalanced-learn sampler or a list of those; got an object of type {type(rebalance).__name__}."
     )
 
 
@@ -63,9 +67,10 @@ def check_rebalance(rebalance, beta=0.999, gamma=2.0, alpha=None):
 
     Parameters
     ----------
-    rebalance : None, str, RebalanceStrategy or list of those
-        None means plain cross-entropy. A list composes strategies, e.g.
-        ``["difficulty", "focal"]`` (at most one loss and one sampler).
+    rebalance : None, str, RebalanceStrategy, imblearn sampler or list of those
+        None means plain cross-entropy. An imbalanced-learn sampler (anything with
+        ``fit_resample``) becomes :class:`ImblearnResampling`. A list composes strategies,
+        e.g. ``["difficulty", "focal"]`` (at most one loss and one sampler).
     beta, gamma, alpha
         Fed to the string aliases that use them; strategy objects keep their own.
 

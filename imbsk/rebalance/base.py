@@ -5,7 +5,8 @@ A strategy sees what the estimator knows *after* the internal train/validation s
 
 1. a criterion (:meth:`RebalanceStrategy.make_criterion`), or None to keep the default;
 2. a sampler for the training iterator (:meth:`RebalanceStrategy.make_sampler`), which
-   may be updated in place every epoch;
+   may be updated in place every epoch, or a replacement training dataset
+   (:meth:`RebalanceStrategy.make_train_dataset`, e.g. after SMOTE);
 3. callbacks (:meth:`RebalanceStrategy.make_callbacks`), made once per ``initialize``.
 
 Strategies are scikit-learn estimators in the parameter sense (``get_params``,
@@ -45,11 +46,19 @@ class RebalanceStrategy(BaseEstimator):
         """Return a list of ``(name, skorch callback)`` pairs."""
         return []
 
+    def make_train_dataset(self, dataset_train, device):
+        """Return a dataset to train on instead of ``dataset_train``, or None to keep it."""
+        return None
+
     def output_bias(self, class_counts, head):
         """Return the initial bias of the output layer, or None to keep the default."""
         return None
 
     _parameter_constraints = {}
+
+    #: True when the strategy trains on rows other than the training split's own
+    #: (an imbalanced-learn sampler); per-row sample weights then cannot follow the rows.
+    replaces_rows = False
 
     def validate(self):
         """Raise ``ValueError``/``TypeError`` naming a parameter with a bad value."""

@@ -23,6 +23,10 @@ class Compose(RebalanceStrategy):
     def __init__(self, strategies):
         self.strategies = strategies
 
+    @property
+    def replaces_rows(self):
+        return any(s.replaces_rows for s in self.strategies)
+
     def validate(self):
         if not isinstance(self.strategies, (list, tuple)) or not self.strategies:
             raise ValueError("Compose needs a non-empty list of strategies.")
@@ -52,6 +56,9 @@ class Compose(RebalanceStrategy):
 
     def output_bias(self, class_counts, head):
         return self._single("output_bias", class_counts, head)
+
+    def make_train_dataset(self, dataset_train, device):
+        return self._single("make_train_dataset", dataset_train, device)
 
     def make_callbacks(self):
         return [pair for s in self.strategies for pair in s.make_callbacks()]

@@ -1,0 +1,123 @@
+"""imbalanced-learn samplers applied inside ``fit``, to the training split only.
+
+In an ``imblearn.pipeline.Pipeline``, SMOTE runs before the network's internal
+validation split, so synthetic rows leak into validation (and early stopping looks at
+them). Passed as ``rebalance=SMOTE()``, the sampler is cloned and applied *after* the
+split, to the training rows only, and by default re-drawn every epoch so that an
+under-sampler sees all majority rows over the epochs.
+"""
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from skorch.callbacks import Callback
+
+from ..data import TabularDataset, dataset_rows
+from .base import RebalanceStrategy
+
+__all__ = ["ImblearnResampling", "ResampledDataset"]
+
+
+def _draw_seed():
+    """A seed from torch's RNG, which ``fit`` seeds from the estimator's random_state."""
+    return int(torch.randint(np.iinfo(np.int32).max, ()).item())
+
+
+class ResampledDataset(TabularDataset):
+    """The training rows after an imbalanced-learn sampler; :meth:`redraw` draws anew.
+
+    Parameters
+    ----------
+    X, y : ndarray
+        The original training rows (features and class indices), kept on the CPU.
+    sampler : imblearn sampler
+        Cloned for every draw; its ``random_state`` is replaced by ``seed``.
+    device : str or None
+        Where the resampled tensors live.
+    """
+
+    def __init__(self, X, y, sampler, device=None):
+        self.X_original = np.asarray(X, dtype=np.float32)
+        self.y_original = np.asarray(y)
+        self.sampler = sampler
+        self.device = device
+        self.draws = 0
+        super().__init__(self.X_original[:0], self.y_original[:0], device=device)
+
+    def redraw(self, seed):
+        """Apply a fresh clone of the sampler to the original rows."""
+        sampler = clone(self.sampler)
+        if "random_state" in sampler.get_params():
+            sampler.set_params(random_state=seed)
+        try:
+            X, y = sampler.fit_resample(self.X_original, self.y_original)
+        except ValueError as exc:
+            counts = np.bincount(self.y_original).tolist()
+            raise ValueError(
+                f"{type(sampler).__name__} failed on the training split (after the internal "
+                f"validation split), whose class counts are {counts}: {exc} For a small "
+                "minority, lower k_neighbors/n_neighbors or use train_split=None."
+            ) from exc
+        self.X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device)
+        self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=self.device)
+        self.draws += 1
+        return self
+
+
+class RedrawEachEpoch(Callback):
+    """Re-draws the resampled training rows at the start of every epoch but the first."""
+
+    def initialize(self):
+        self.epoch_ = 0
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.epoch_ > 0 and isinstance(dataset_train, ResampledDataset):
+            dataset_train.redraw(_draw_seed())
+        self.epoch_ += 1
+
+
+class ImblearnResampling(RebalanceStrategy):
+    """Apply an imbalanced-learn sampler to the training split inside ``fit``.
+
+    ``rebalance=SMOTE()`` is shorthand for ``rebalance=ImblearnResampling(SMOTE())``.
+    Class counts (and so class weights of a composed loss strategy) are those of the
+    first draw, i.e. of the rows the network actually trains on.
+
+    Parameters
+    ----------
+    sampler : imblearn sampler (anything with ``fit_resample``)
+        Cloned for every draw; its ``random_state`` is replaced by a seed derived from
+        the estimator's ``random_state`` so that fits are reproducible.
+    per_epoch : bool, default=True
+        Draw anew at the start of every epoch; False draws once per ``fit``.
+
+    Examples
+    --------
+    >>> from imblearn.under_sampling import RandomUnderSampler
+    >>> ImblearnResampling(RandomUnderSampler()).per_epoch
+    True
+    """
+
+    replaces_rows = True
+
+    def __init__(self, sampler, per_epoch=True):
+        self.sampler = sampler
+        self.per_epoch = per_epoch
+
+    def validate(self):
+        if not hasattr(self.sampler, "fit_resample"):
+            raise TypeError(
+                f"ImblearnResampling needs an imbalanced-learn sampler (with fit_resample), "
+                f"got {type(self.sampler).__name__}."
+            )
+        if not isinstance(self.per_epoch, (bool, np.bool_)):
+            raise TypeError(f"per_epoch must be True or False, got {self.per_epoch!r}.")
+
+    def make_train_dataset(self, dataset_train, device):
+        X, y, _, _ = dataset_rows(dataset_train)
+        dataset = ResampledDataset(X.cpu().numpy(), y.cpu().numpy(), self.sampler, device)
+        return dataset.redraw(_draw_seed())
+
+    def make_callbacks(self):
+        return [("resample", RedrawEachEpoch())] if self.per_epoch else []
