@@ -363,22 +363,17 @@ class _ImbalancedNetMixin:
         with torch.no_grad():
             layers[-1].bias.copy_(torch.as_tensor(bias, dtype=layers[-1].bias.dtype))
 
-    def _check_sample_weight(self, sample_weight, X, strategy):
+    def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
             return None
         if self.criterion is not None:
             raise ValueError("sample_weight needs imbsk's own loss: pass criterion=None.")
-        if strategy.replaces_rows:
-            raise ValueError(
-                "sample_weight cannot be combined with an imbalanced-learn sampler, which "
-                "makes rows whose weights are unknown; resample before fit instead."
-            )
         return _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
 
     def _train(self, X, y, reset, routing, sample_weight=None, **fit_params):
-        strategy = self._check_params()
+        self._check_params()
         X, codes = self._validate_training_data(X, y, reset=reset)
-        sample_weight = self._check_sample_weight(sample_weight, X, strategy)
+        sample_weight = self._check_sample_weight(sample_weight, X)
         offset = 0 if reset else len(self.history_ or [])
         with _seeded(self.random_state, offset), self._on_device():
             if reset:

@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset, RandomSampler, SequentialSampler, Subset
 from torch.utils.data._utils.collate import default_collate
 
-__all__ = ["BatchIterator", "TabularDataset", "dataset_rows"]
+__all__ = ["BatchIterator", "TabularDataset", "dataset_rows", "dataset_sample_weight"]
 
 
 class TabularDataset(Dataset):
@@ -90,6 +90,14 @@ def dataset_rows(dataset):
         rows = torch.arange(len(base))
     device_rows = rows.to(base.X.device)
     return base.X[device_rows], base.y[device_rows], rows.numpy(), len(base)
+
+
+def dataset_sample_weight(dataset):
+    """Sample weights of the rows of a (subset of a) :class:`TabularDataset`, or None."""
+    base, rows = _base_and_rows(dataset)
+    if base.sample_weight is None:
+        return None
+    return base.sample_weight if rows is None else base.sample_weight[rows.to(base.X.device)]
 
 
 class BatchIterator:

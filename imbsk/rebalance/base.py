@@ -56,10 +56,6 @@ class RebalanceStrategy(BaseEstimator):
 
     _parameter_constraints = {}
 
-    #: True when the strategy trains on rows other than the training split's own
-    #: (an imbalanced-learn sampler); per-row sample weights then cannot follow the rows.
-    replaces_rows = False
-
     def validate(self):
         """Raise ``ValueError``/``TypeError`` naming a parameter with a bad value."""
         validate_parameter_constraints(

@@ -23,10 +23,6 @@ class Compose(RebalanceStrategy):
     def __init__(self, strategies):
         self.strategies = strategies
 
-    @property
-    def replaces_rows(self):
-        return any(s.replaces_rows for s in self.strategies)
-
     def validate(self):
         if not isinstance(self.strategies, (list, tuple)) or not self.strategies:
             raise ValueError("Compose needs a non-empty list of strategies.")

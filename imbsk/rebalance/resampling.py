@@ -12,7 +12,7 @@ import torch
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from ..data import TabularDataset, dataset_rows
+from ..data import TabularDataset, dataset_rows, dataset_sample_weight
 from .base import RebalanceStrategy
 
 __all__ = ["ImblearnResampling", "ResampledDataset"]
@@ -34,11 +34,16 @@ class ResampledDataset(TabularDataset):
         Cloned for every draw; its ``random_state`` is replaced by ``seed``.
     device : str or None
         Where the resampled tensors live.
+    sample_weight : ndarray or None
+        Weights of the original rows; they follow the rows a sampler selects (samplers
+        with ``sample_indices_``: random over/under-sampling, NearMiss, ...). A sampler
+        that makes new rows (SMOTE) cannot be combined with weights.
     """
 
-    def __init__(self, X, y, sampler, device=None):
+    def __init__(self, X, y, sampler, device=None, sample_weight=None):
         self.X_original = np.asarray(X, dtype=np.float32)
         self.y_original = np.asarray(y)
+        self.weight_original = None if sample_weight is None else np.asarray(sample_weight)
         self.sampler = sampler
         self.device = device
         self.draws = 0
@@ -58,6 +63,15 @@ class ResampledDataset(TabularDataset):
                 f"validation split), whose class counts are {counts}: {exc} For a small "
                 "minority, lower k_neighbors/n_neighbors or use train_split=None."
             ) from exc
+        if self.weight_original is not None:
+            if not hasattr(sampler, "sample_indices_"):
+                raise ValueError(
+                    f"sample_weight cannot follow the rows {type(sampler).__name__} makes (it "
+                    "creates new rows and has no sample_indices_). Use a sampler that selects "
+                    "rows (RandomOverSampler, RandomUnderSampler, ...) or resample before fit."
+                )
+            self.sample_weight = torch.as_tensor(
+                self.weight_original[sampler.sample_indices_], device=self.device)
         self.X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device)
         self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=self.device)
         self.draws += 1
@@ -99,8 +113,6 @@ class ImblearnResampling(RebalanceStrategy):
     True
     """
 
-    replaces_rows = True
-
     def __init__(self, sampler, per_epoch=True):
         self.sampler = sampler
         self.per_epoch = per_epoch
@@ -116,7 +128,9 @@ class ImblearnResampling(RebalanceStrategy):
 
     def make_train_dataset(self, dataset_train, device):
         X, y, _, _ = dataset_rows(dataset_train)
-        dataset = ResampledDataset(X.cpu().numpy(), y.cpu().numpy(), self.sampler, device)
+        weight = dataset_sample_weight(dataset_train)
+        dataset = ResampledDataset(X.cpu().numpy(), y.cpu().numpy(), self.sampler, device,
+                                   None if weight is None else weight.cpu().numpy())
         return dataset.redraw(_draw_seed())
 
     def make_callbacks(self):

@@ -181,9 +181,9 @@ def test_sample_weight_is_routed_through_grid_search(imbalanced_data, monkeypatc
     seen = []
     original = ImbalancedNetClassifier._check_sample_weight
 
-    def spy(self, sample_weight, X_, strategy):
+    def spy(self, sample_weight, X_):
         seen.append(None if sample_weight is None else len(sample_weight))
-        return original(self, sample_weight, X_, strategy)
+        return original(self, sample_weight, X_)
 
     monkeypatch.setattr(ImbalancedNetClassifier, "_check_sample_weight", spy)
     with sklearn.config_context(enable_metadata_routing=True):
@@ -203,8 +203,27 @@ def test_bad_sample_weight(bad, match, imbalanced_data):
         ImbalancedNetClassifier(max_epochs=1).fit(*imbalanced_data, sample_weight=bad)
 
 
-def test_sample_weight_with_an_imblearn_sampler_is_refused(imbalanced_data):
+def test_sample_weight_with_a_row_making_sampler_is_refused(imbalanced_data):
     X, y = imbalanced_data
-    with pytest.raises(ValueError, match="sample_weight cannot be combined with an "
-                                         "imbalanced-learn sampler"):
+    with pytest.raises(ValueError, match="sample_weight cannot follow the rows SMOTE makes"):
         ImbalancedNetClassifier(rebalance=SMOTE()).fit(X, y, sample_weight=np.ones(len(y)))
+
+
+def test_sample_weight_follows_the_rows_a_sampler_selects(imbalanced_data):
+    X, y = imbalanced_data
+    weight = np.arange(len(y), dtype=np.float32)  # weight i identifies row i
+    recorder = WeightRecorder()
+    ImbalancedNetClassifier(rebalance=RandomOverSampler(), max_epochs=2, callbacks=[recorder],
+                            random_state=0).fit(X, y, sample_weight=weight)
+    for rows, weights in recorder.draws:
+        np.testing.assert_array_equal(rows, X[weights.astype(int)])
+
+
+class WeightRecorder(Callback):
+    def initialize(self):
+        self.draws = []
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        self.draws.append((dataset_train.X.numpy().copy(),
+                           dataset_train.sample_weight.numpy().copy()))

@@ -1,0 +1,39 @@
+"""scikit-learn's estimator checks, for both estimators and several strategies.
+
+The default run covers plain training and instance-difficulty sampling (the code path
+with the most machinery); the other strategies run with ``-m slow``.
+"""
+
+import pytest
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
+
+EXPECTED_FAILED_CHECKS = {
+    # skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_
+    "check_no_attributes_set_in_init": "skorch's __init__ sets history_ and initialized_",
+    # skorch trains by mini-batch SGD: a weight of k is not k copies of a row in the batches
+    "check_sample_weight_equivalence_on_dense_data": "mini-batch SGD is not weight-equivalent",
+}
+
+
+def _estimators(rebalances):
+    # enough epochs and a larger step so the checks' small problems are learned
+    return [Estimator(rebalance=rebalance, max_epochs=10, lr=0.01, random_state=0)
+            for rebalance in rebalances
+            for Estimator in (ImbalancedNetClassifier, ImbalancedNetBinaryClassifier)]
+
+
+@parametrize_with_checks(_estimators([None, "difficulty"]),
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    _estimators(["effective_number", "focal", RandomUnderSampler()]),
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible_other_strategies(estimator, check):
+    check(estimator)
