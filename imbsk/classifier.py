@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, validate_parameter_constra
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .data import BatchIterator, TabularDataset, dataset_rows
+from .data import BatchIterator, TabularDataset, dataset_targets
 from .devices import resolve_device
 from .modules import MLP
 from .rebalance import ClassBalancedLoss, check_rebalance
@@ -207,7 +207,7 @@ class _ImbalancedNetMixin:
             classes, codes = np.unique(y, return_inverse=True)
         if len(np.unique(codes)) < 2:
             raise ValueError(
-                f"y has only one class ({classes[codes[0]]!r}); a classifier needs samples of "
+                f"y has only one class ({np.asarray(classes)[codes[0]].item()!r}); a classifier needs samples of "
                 "at least 2 classes."
             )
         if self._head == "binary" and len(classes) != 2:
@@ -232,7 +232,7 @@ class _ImbalancedNetMixin:
         replacement = self.rebalance_.make_train_dataset(dataset_train, self.device)
         if replacement is not None:
             dataset_train = replacement
-        self._setup_rebalancing(dataset_rows(dataset_train)[1].cpu().numpy(),
+        self._setup_rebalancing(dataset_targets(dataset_train)[0].cpu().numpy(),
                                 replaced_rows=replacement is not None)
         return dataset_train, dataset_valid
 

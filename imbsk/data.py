@@ -13,7 +13,14 @@ import torch
 from torch.utils.data import Dataset, RandomSampler, SequentialSampler, Subset
 from torch.utils.data._utils.collate import default_collate
 
-__all__ = ["BatchIterator", "TabularDataset", "dataset_rows", "dataset_sample_weight"]
+__all__ = [
+    "BatchIterator",
+    "TabularDataset",
+    "dataset_rows",
+    "dataset_sample_weight",
+    "dataset_targets",
+    "iter_feature_batches",
+]
 
 
 class TabularDataset(Dataset):
@@ -90,6 +97,38 @@ def dataset_rows(dataset):
         rows = torch.arange(len(base))
     device_rows = rows.to(base.X.device)
     return base.X[device_rows], base.y[device_rows], rows.numpy(), len(base)
+
+
+def dataset_targets(dataset):
+    """Class indices of a (subset of a) :class:`TabularDataset`, without copying X.
+
+    Returns
+    -------
+    y : Tensor
+        The subset's targets, in subset order.
+    rows : ndarray of int
+        Index of each row in the base dataset.
+    n_total : int
+        Length of the base dataset.
+    """
+    base, rows = _base_and_rows(dataset)
+    if rows is None:
+        rows = torch.arange(len(base))
+    return base.y[rows.to(base.y.device)], rows.numpy(), len(base)
+
+
+def iter_feature_batches(dataset, batch_size):
+    """Yield the X of a (subset of a) :class:`TabularDataset` in row order, batch by batch.
+
+    Only one batch is materialised at a time (no copy of the whole subset).
+    """
+    base, rows = _base_and_rows(dataset)
+    n = len(base) if rows is None else len(rows)
+    for start in range(0, n, batch_size):
+        if rows is None:
+            yield base.X[start:start + batch_size]
+        else:
+            yield base.X[rows[start:start + batch_size].to(base.X.device)]
 
 
 def dataset_sample_weight(dataset):

@@ -22,7 +22,7 @@ from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval
 from torch.utils.data import WeightedRandomSampler
 
-from ..data import dataset_rows
+from ..data import dataset_targets, iter_feature_batches
 from .base import RebalanceStrategy
 
 __all__ = [
@@ -92,19 +92,17 @@ def difficulty_weights(du_sum, dl_sum, c):
 
 
 @torch.no_grad()
-def _predict_rows(net, X, batch_size):
-    """Probabilities of every row of X: eval mode, no gradient, large batches."""
+def _predict_rows(net, dataset, batch_size):
+    """Probabilities of every training row: eval mode, no gradient, large batches."""
     nonlinearity = net._get_predict_nonlinearity()
     was_training = net.module_.training
     net.module_.eval()
     try:
-        chunks = [
-            nonlinearity(net.infer(X[start:start + batch_size])).float().cpu()
-            for start in range(0, len(X), batch_size)
-        ]
+        chunks = [nonlinearity(net.infer(X)).float()
+                  for X in iter_feature_batches(dataset, batch_size)]
     finally:
         net.module_.train(was_training)
-    return torch.cat(chunks).numpy()
+    return torch.cat(chunks).cpu().numpy()
 
 
 class DifficultyTracker(Callback):
@@ -140,8 +138,8 @@ class DifficultyTracker(Callback):
         return difficulty_weights(self.du_sum_, self.dl_sum_, self.c)[1]
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        X, y, rows, n_total = dataset_rows(dataset_train)
-        proba = _predict_rows(net, X, self.batch_size)
+        y, rows, n_total = dataset_targets(dataset_train)
+        proba = _predict_rows(net, dataset_train, self.batch_size)
         if self.prev_proba_ is None or len(self.prev_proba_) != len(proba):
             self.prev_proba_ = np.full_like(proba, 1.0 / proba.shape[1], dtype=np.float64)
             self.du_sum_ = np.zeros(len(proba))
