@@ -261,6 +261,7 @@ class _ImbalancedNetMixin:
         return 1 if self._head == "binary" else len(self.classes_)
 
     def initialize_module(self):
+        self._output_bias_pending_ = True
         if self.module is not None:
             return super().initialize_module()
         params = self.get_params_for("module")
@@ -274,7 +275,6 @@ class _ImbalancedNetMixin:
             )
         params.setdefault("n_outputs", self._n_outputs())
         self.module_ = MLP(**params)
-        self._output_bias_pending_ = True
         return self
 
     def initialize_criterion(self):
@@ -286,9 +286,12 @@ class _ImbalancedNetMixin:
         self.criterion_ = ClassBalancedLoss().make_criterion(counts, self._head)
         return self
 
-    def initialize(self):
+    def initialize_callbacks(self):
+        # the first step of every initialize(), skorch's and AccelerateMixin's alike
         self.rebalance_ = self._check_params()
-        self._output_bias_pending_ = self.module is not None
+        return super().initialize_callbacks()
+
+    def initialize(self):
         with self._on_device():
             return super().initialize()
 

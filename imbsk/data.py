@@ -39,7 +39,7 @@ class TabularDataset(Dataset):
     Examples
     --------
     >>> ds = TabularDataset(np.zeros((4, 2), dtype=np.float32), np.array([0, 1, 0, 1]))
-    >>> X, y = ds.__getitems__([1, 3])
+    >>> X, y = ds.get_batch([1, 3])
     >>> tuple(X.shape), y.tolist()
     ((2, 2), [1, 1])
     """
@@ -65,7 +65,11 @@ class TabularDataset(Dataset):
     def __getitem__(self, i):
         return self.X[i], self._target(i)
 
-    def __getitems__(self, indices):
+    def get_batch(self, indices):
+        """The rows at ``indices`` as one ``(X, y)`` batch, with a single index operation.
+
+        (Not ``__getitems__``: a ``DataLoader`` would collate its result again.)
+        """
         index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
         return self.X[index], self._target(index)
 
@@ -202,6 +206,6 @@ class BatchIterator:
         for start in range(0, stop, self.batch_size):
             index = order[start:start + self.batch_size]
             if fast:
-                yield self._base.__getitems__(index)
+                yield self._base.get_batch(index)
             else:
                 yield default_collate([self._base[int(i)] for i in index])

@@ -75,3 +75,11 @@ def test_no_copy_of_float32_input_and_dataset_rows_of_a_nested_subset():
     np.testing.assert_array_equal(rows, [50, 52, 54])
     torch.testing.assert_close(Xs, torch.from_numpy(X[[50, 52, 54]]))
     assert n_total == 100
+
+
+def test_a_dataloader_over_the_tabular_dataset_gives_the_same_batches():
+    dataset = TabularDataset(X, Y)
+    torch.manual_seed(11)
+    ours = _collect(BatchIterator(dataset, batch_size=16, shuffle=True))
+    torch.manual_seed(11)
+    _assert_same_batches(ours, _collect(DataLoader(dataset, batch_size=16, shuffle=True)))
