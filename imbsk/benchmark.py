@@ -200,6 +200,14 @@ def summarize(results, datasets=None):
     Returns
     -------
     table : DataFrame indexed by method, sorted by mean rank.
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"dataset": ["d", "d"], "method": ["a", "b"], "fold": 0,
+    ...                         "balanced_accuracy": [0.7, 0.9], "g_mean": [0.6, 0.8],
+    ...                         "macro_f1": [0.5, 0.7]})
+    >>> summarize(results)["mean_rank"].to_dict()
+    {'b': 1.0, 'a': 2.0}
     """
     if datasets is not None:
         results = results[results["dataset"].isin(datasets)]
@@ -212,5 +220,13 @@ def summarize(results, datasets=None):
 
 
 def per_dataset_table(results, metric="balanced_accuracy"):
-    """Mean of ``metric`` over folds: one row per dataset, one column per method."""
+    """Mean of ``metric`` over folds: one row per dataset, one column per method.
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"dataset": ["d", "d"], "method": ["a", "a"], "fold": [0, 1],
+    ...                         "balanced_accuracy": [0.6, 0.8]})
+    >>> per_dataset_table(results).round(2).to_dict()
+    {'a': {'d': 0.7}}
+    """
     return results.pivot_table(index="dataset", columns="method", values=metric, aggfunc="mean")

@@ -545,6 +545,9 @@ _SHARED_DOC = """
         Only when X was a DataFrame with string column names.
     rebalance_ : RebalanceStrategy
         The resolved strategy.
+    difficulty_ : ndarray of shape (n_samples,)
+        Only with instance-difficulty sampling: the difficulty of each row passed to
+        ``fit`` after the last epoch (NaN for the internal validation rows).
     module_, criterion_, optimizer_, history_ : skorch's fitted components.
 """
 

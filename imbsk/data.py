@@ -95,6 +95,13 @@ def dataset_rows(dataset):
         Index of each returned row in the base dataset.
     n_total : int
         Length of the base dataset.
+
+    Examples
+    --------
+    >>> ds = TabularDataset(np.eye(3, dtype=np.float32), np.array([0, 1, 2]))
+    >>> X, y, rows, n = dataset_rows(Subset(ds, [2, 0]))
+    >>> X.tolist(), y.tolist(), rows.tolist(), n
+    ([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], [2, 0], [2, 0], 3)
     """
     base, rows = _base_and_rows(dataset)
     if rows is None:
@@ -114,6 +121,13 @@ def dataset_targets(dataset):
         Index of each row in the base dataset.
     n_total : int
         Length of the base dataset.
+
+    Examples
+    --------
+    >>> ds = TabularDataset(np.zeros((3, 1)), np.array([0, 1, 2]))
+    >>> y, rows, n = dataset_targets(Subset(ds, [2, 1]))
+    >>> y.tolist(), rows.tolist(), n
+    ([2, 1], [2, 1], 3)
     """
     base, rows = _base_and_rows(dataset)
     if rows is None:
@@ -125,6 +139,12 @@ def iter_feature_batches(dataset, batch_size):
     """Yield the X of a (subset of a) :class:`TabularDataset` in row order, batch by batch.
 
     Only one batch is materialised at a time (no copy of the whole subset).
+
+    Examples
+    --------
+    >>> ds = TabularDataset(np.arange(5, dtype=np.float32)[:, None])
+    >>> [b.flatten().tolist() for b in iter_feature_batches(Subset(ds, [4, 0, 2]), 2)]
+    [[4.0, 0.0], [2.0]]
     """
     base, rows = _base_and_rows(dataset)
     n = len(base) if rows is None else len(rows)
@@ -136,7 +156,14 @@ def iter_feature_batches(dataset, batch_size):
 
 
 def dataset_sample_weight(dataset):
-    """Sample weights of the rows of a (subset of a) :class:`TabularDataset`, or None."""
+    """Sample weights of the rows of a (subset of a) :class:`TabularDataset`, or None.
+
+    Examples
+    --------
+    >>> ds = TabularDataset(np.zeros((3, 1)), np.zeros(3), sample_weight=[1.0, 2.0, 3.0])
+    >>> dataset_sample_weight(Subset(ds, [2, 0])).tolist()
+    [3.0, 1.0]
+    """
     base, rows = _base_and_rows(dataset)
     if base.sample_weight is None:
         return None

@@ -74,6 +74,15 @@ def plot_history(net, keys=("train_loss", "valid_loss", "valid_bacc")):
     Returns
     -------
     figure : matplotlib Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
+    >>> net = ImbalancedNetClassifier(max_epochs=3, random_state=0).fit(X, y)
+    >>> plot_history(net).axes[0].get_xlabel()
+    'epoch'
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))

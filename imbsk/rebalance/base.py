@@ -32,6 +32,20 @@ class RebalanceStrategy(BaseEstimator):
 
     Subclasses override the hooks they need. ``head`` comes from the estimator:
     ``"multiclass"`` (C logits) or ``"binary"`` (one logit for the positive class).
+
+    Examples
+    --------
+    A strategy that weights classes by ``1 / n_c**2``:
+
+    >>> import numpy as np
+    >>> from imbsk.rebalance.losses import RebalancedLoss
+    >>> class SquaredInverse(RebalanceStrategy):
+    ...     def make_criterion(self, class_counts, head):
+    ...         w = 1.0 / np.asarray(class_counts, dtype=float) ** 2
+    ...         return RebalancedLoss(torch.as_tensor(w / w.sum() * len(w)),
+    ...                               form="sigmoid" if head == "binary" else "softmax")
+    >>> SquaredInverse().make_criterion([9, 3], "multiclass").class_weight.tolist()
+    [0.20000000298023224, 1.7999999523162842]
     """
 
     def make_criterion(self, class_counts, head):

@@ -116,6 +116,11 @@ class DifficultyTracker(Callback):
 
     The accumulated state survives ``partial_fit`` and ``warm_start`` (it is reset by
     ``initialize``, i.e. by a cold ``fit``).
+
+    Examples
+    --------
+    >>> DifficultyTracker(c=0.5).initialize().sampling_weights(4).tolist()
+    [0.25, 0.25, 0.25, 0.25]
     """
 
     def __init__(self, c=1.0, warmup=0, eps=1e-6, batch_size=8192):

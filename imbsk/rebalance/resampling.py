@@ -38,6 +38,13 @@ class ResampledDataset(TabularDataset):
         Weights of the original rows; they follow the rows a sampler selects (samplers
         with ``sample_indices_``: random over/under-sampling, NearMiss, ...). A sampler
         that makes new rows (SMOTE) cannot be combined with weights.
+
+    Examples
+    --------
+    >>> from imblearn.over_sampling import RandomOverSampler
+    >>> ds = ResampledDataset(np.zeros((4, 2)), np.array([0, 0, 0, 1]), RandomOverSampler())
+    >>> ds.redraw(seed=0).y.tolist()
+    [0, 0, 0, 1, 1, 1]
     """
 
     def __init__(self, X, y, sampler, device=None, sample_weight=None):
