@@ -139,6 +139,14 @@ class _ImbalancedNetMixin:
 
     # --- parameters -------------------------------------------------------------------
 
+    def _set_rebalance_params(self, rebalance, beta, gamma, alpha, random_state):
+        # plain assignments, as scikit-learn's __init__ convention asks
+        self.rebalance = rebalance
+        self.beta = beta
+        self.gamma = gamma
+        self.alpha = alpha
+        self.random_state = random_state
+
     def _get_param_names(self):
         # skorch lists every attribute without a trailing underscore, private ones too
         return [k for k in super()._get_param_names() if not k.startswith("_")]
@@ -527,7 +535,7 @@ _SHARED_DOC = """
         Internal validation split (skorch); None trains on all rows.
     device : {{"cpu", "cuda", "cuda:N", "auto"}}, default="cpu"
         ``"auto"`` uses CUDA when available. Asking for CUDA without it is an error.
-    verbose : int, default=0
+    verbose : int, default=0{extra_params}
     **kwargs
         Any other :class:`skorch.NeuralNet` parameter (``callbacks``,
         ``iterator_train__*``, ``optimizer__*``, ``warm_start``, ...).
@@ -556,7 +564,7 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
     __doc__ = """Neural-network classifier (softmax over C logits) for imbalanced data.
 """ + _SHARED_DOC.format(
         alpha_doc="softmax: a per-class vector; with ``rebalance=ClassBalancedLoss("
-                  "form='sigmoid')``: the positive-class factor") + """
+                  "form='sigmoid')``: the positive-class factor", extra_params="") + """
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -576,11 +584,7 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          train_split=train_split, classes=classes, device=device,
                          verbose=verbose, **kwargs)
-        self.rebalance = rebalance
-        self.beta = beta
-        self.gamma = gamma
-        self.alpha = alpha
-        self.random_state = random_state
+        self._set_rebalance_params(rebalance, beta, gamma, alpha, random_state)
 
     def _predict_codes(self, X):
         return self._predict_proba_unchecked(X).argmax(axis=1)
@@ -590,11 +594,12 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
     __doc__ = """Binary neural-network classifier (one logit, sigmoid) for imbalanced data.
 
     The positive class is ``classes_[1]`` (the larger label in sorted order).
-""" + _SHARED_DOC.format(alpha_doc="a float in [0, 1]: the factor of the positive class, "
-                                   "1 - alpha for the negative one") + """
+""" + _SHARED_DOC.format(
+        alpha_doc="a float in [0, 1]: the factor of the positive class, 1 - alpha for the "
+                  "negative one",
+        extra_params="""
     threshold : float in [0, 1], default=0.5
-        ``predict`` returns the positive class where its probability exceeds this.
-
+        ``predict`` returns the positive class where its probability exceeds this.""") + """
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -613,19 +618,15 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
                  random_state=None, threshold=0.5, classes=None, criterion=None,
-                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128, iterator_train=BatchIterator,
-                 iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
+                 iterator_train=BatchIterator, iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
                  device="cpu", verbose=0, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size,
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          train_split=train_split, threshold=threshold, device=device,
                          verbose=verbose, **kwargs)
-        self.rebalance = rebalance
-        self.beta = beta
-        self.gamma = gamma
-        self.alpha = alpha
-        self.random_state = random_state
+        self._set_rebalance_params(rebalance, beta, gamma, alpha, random_state)
         self.classes = classes
 
     def __sklearn_tags__(self):
