@@ -140,7 +140,7 @@ def _peak_rss_child(rebalance):
     X = rng.standard_normal((1_000_000, 32), dtype=np.float32)
     y = (X[:, 0] + 0.5 * rng.standard_normal(1_000_000) > 1.6).astype(np.int64)
     data_mb = X.nbytes / 2**20
-    clf = _imbsk(rebalance, 1, module__hidden_units=HIDDEN)
+    clf = _imbsk(rebalance, 1)
     clf.set_params(train_split=ImbalancedNetClassifier().train_split)  # default split
     clf.fit(X, y)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -38,11 +38,11 @@ REDUCTIONS = ("mean", "weighted_mean", "sum", "none")
 
 
 def _modulating_factor(log_p_t, gamma):
+    """(1 - p_t)**gamma from log p_t; None for gamma = 0 (a factor of exactly 1)."""
     if gamma == 0:
-        return torch.ones_like(log_p_t)
-    one_minus_p_t = -torch.expm1(log_p_t)
-    tiny = torch.finfo(log_p_t.dtype).tiny
-    return one_minus_p_t.clamp_min(tiny).pow(gamma)
+        return None
+    one_minus_p_t = (-torch.expm1(log_p_t)).clamp_min(torch.finfo(log_p_t.dtype).tiny)
+    return one_minus_p_t.square() if gamma == 2 else one_minus_p_t.pow(gamma)
 
 
 def softmax_focal_loss(logits, target, gamma=0.0, alpha=None):
@@ -72,7 +72,8 @@ def softmax_focal_loss(logits, target, gamma=0.0, alpha=None):
     """
     log_p = F.log_softmax(logits, dim=-1)
     log_p_t = log_p.gather(-1, target.long().unsqueeze(-1)).squeeze(-1)
-    loss = -_modulating_factor(log_p_t, gamma) * log_p_t
+    factor = _modulating_factor(log_p_t, gamma)
+    loss = -log_p_t if factor is None else -factor * log_p_t
     if alpha is not None:
         loss = alpha[target.long()] * loss
     return loss
@@ -111,7 +112,8 @@ def sigmoid_focal_loss(logits, target, gamma=0.0, alpha=None):
     else:
         positive = F.one_hot(target.long(), logits.shape[-1]).to(logits.dtype)
     bce = F.binary_cross_entropy_with_logits(logits, positive, reduction="none")
-    loss = _modulating_factor(-bce, gamma) * bce
+    factor = _modulating_factor(-bce, gamma)
+    loss = bce if factor is None else factor * bce
     if alpha is not None:
         loss = (alpha * positive + (1.0 - alpha) * (1.0 - positive)) * loss
     return loss if logits.dim() == 1 else loss.sum(dim=-1)
@@ -138,9 +140,9 @@ def reduce_loss(per_sample_loss, weights, reduction):
     >>> reduce_loss(loss, w, "mean").item(), reduce_loss(loss, w, "weighted_mean").item()
     (5.0, 2.5)
     """
-    weighted = per_sample_loss * weights
     if reduction == "mean":
-        return weighted.mean()
+        return torch.dot(per_sample_loss, weights) / len(weights)
+    weighted = per_sample_loss * weights
     if reduction == "weighted_mean":
         return weighted.sum() / weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
     if reduction == "sum":
@@ -198,7 +200,9 @@ class RebalancedLoss(nn.Module):
             per_sample = softmax_focal_loss(logits, target, self.gamma, self.alpha)
         else:
             per_sample = sigmoid_focal_loss(logits, target, self.gamma, self.alpha)
-        weights = self.class_weight.to(per_sample.dtype)[target]
+        weights = self.class_weight[target]
+        if weights.dtype != per_sample.dtype:
+            weights = weights.to(per_sample.dtype)
         if sample_weight is not None:
             weights = weights * sample_weight.to(per_sample.dtype)
         return reduce_loss(per_sample, weights, self.reduction)
