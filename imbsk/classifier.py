@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
-from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import _sigmoid_then_2d, to_device
 from imblearn.metrics import geometric_mean_score
@@ -264,6 +264,35 @@ class _ImbalancedNetMixin:
         return self.iterator_train(dataset, **params)
 
     # --- training ---------------------------------------------------------------------
+
+    def notify(self, method_name, **cb_kwargs):
+        """Call ``method_name`` on the net and on the callbacks that implement it.
+
+        As skorch's ``notify``, but callbacks that inherit the no-op hook from
+        ``skorch.callbacks.Callback`` are skipped (three notifications per batch).
+        """
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in self._listeners(method_name):
+            getattr(callback, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name):
+        callbacks = self.callbacks_
+        cache = self.__dict__.get("_listeners_cache")
+        if cache is None or cache[0] is not callbacks:
+            cache = (callbacks, {})
+            self.__dict__["_listeners_cache"] = cache
+        if method_name not in cache[1]:
+            no_op = getattr(Callback, method_name, None)
+            cache[1][method_name] = [cb for _, cb in callbacks
+                                     if getattr(type(cb), method_name, None) is not no_op]
+        return cache[1][method_name]
+
+    def _set_training(self, training=True):
+        # skorch switches every module's mode before every batch; only switch on a change
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
 
     def _n_outputs(self):
         return 1 if self._head == "binary" else len(self.classes_)

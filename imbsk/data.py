@@ -70,7 +70,10 @@ class TabularDataset(Dataset):
 
         (Not ``__getitems__``: a ``DataLoader`` would collate its result again.)
         """
-        index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
+        index = indices
+        if not (torch.is_tensor(index) and index.dtype == torch.long
+                and index.device == self.X.device):
+            index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
         return self.X[index], self._target(index)
 
 
@@ -215,7 +218,8 @@ class BatchIterator:
     def _order(self):
         if isinstance(self.sampler, SequentialSampler):
             return torch.arange(len(self.sampler))
-        return torch.as_tensor(list(iter(self.sampler)), dtype=torch.long)
+        indices = np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
+        return torch.from_numpy(indices)
 
     def __iter__(self):
         if not isinstance(self.sampler, SequentialSampler):

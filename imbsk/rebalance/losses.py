@@ -119,6 +119,45 @@ def sigmoid_focal_loss(logits, target, gamma=0.0, alpha=None):
     return loss if logits.dim() == 1 else loss.sum(dim=-1)
 
 
+class _WeightedSoftmaxFocal(torch.autograd.Function):
+    """``sum_i w_i FL_gamma(z_i, y_i) / divisor`` with a hand-written gradient.
+
+    The same value as ``reduce_loss(softmax_focal_loss(...), w, ...)``, but one autograd
+    node instead of about ten: on small tabular batches the per-op bookkeeping of the
+    autograd graph costs more than the arithmetic. With ``u = 1 - p_t``:
+    ``dFL/dlog p_t = gamma u**(gamma-1) p_t log p_t - u**gamma`` and
+    ``dlog p_t/dz = onehot(y) - softmax(z)``. Checked against autograd by ``gradcheck``.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, weights, gamma, divisor):
+        log_p = F.log_softmax(logits, dim=-1)
+        log_p_t = log_p.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        if gamma == 0:
+            u = factor = None
+            per_sample = -log_p_t
+        else:
+            u = (-torch.expm1(log_p_t)).clamp_min(torch.finfo(log_p_t.dtype).tiny)
+            factor = u.square() if gamma == 2 else u.pow(gamma)
+            per_sample = -factor * log_p_t
+        ctx.save_for_backward(log_p, log_p_t, target, weights, u, factor)
+        ctx.gamma, ctx.divisor = gamma, divisor
+        return torch.dot(per_sample, weights) / divisor
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        log_p, log_p_t, target, weights, u, factor = ctx.saved_tensors
+        scale = weights * (grad_output / ctx.divisor)
+        if ctx.gamma == 0:
+            d_log_p_t = -scale
+        else:
+            p_t = torch.exp(log_p_t)
+            d_log_p_t = scale * (ctx.gamma * (factor / u) * p_t * log_p_t - factor)
+        grad = torch.exp(log_p).mul_(-d_log_p_t.unsqueeze(-1))
+        grad.scatter_add_(-1, target.unsqueeze(-1), d_log_p_t.unsqueeze(-1))
+        return grad, None, None, None, None
+
+
 def reduce_loss(per_sample_loss, weights, reduction):
     """Multiply by ``weights`` (shape (N,)) and reduce as named in :data:`REDUCTIONS`.
 
@@ -196,13 +235,21 @@ class RebalancedLoss(nn.Module):
     def forward(self, logits, target, sample_weight=None):
         """Loss of ``logits`` against class indices ``target``."""
         target = target.long()
+        weights = self.class_weight[target]
+        if weights.dtype != logits.dtype:
+            weights = weights.to(logits.dtype)
+        if sample_weight is not None:
+            weights = weights * sample_weight.to(logits.dtype)
+        if self.form == "softmax" and self.reduction != "none":
+            if self.reduction == "weighted_mean":
+                divisor = weights.sum().clamp_min(torch.finfo(logits.dtype).tiny)
+            else:
+                divisor = len(target) if self.reduction == "mean" else 1.0
+            if self.alpha is not None:
+                weights = weights * self.alpha.to(logits.dtype)[target]
+            return _WeightedSoftmaxFocal.apply(logits, target, weights, self.gamma, divisor)
         if self.form == "softmax":
             per_sample = softmax_focal_loss(logits, target, self.gamma, self.alpha)
         else:
             per_sample = sigmoid_focal_loss(logits, target, self.gamma, self.alpha)
-        weights = self.class_weight[target]
-        if weights.dtype != per_sample.dtype:
-            weights = weights.to(per_sample.dtype)
-        if sample_weight is not None:
-            weights = weights * sample_weight.to(per_sample.dtype)
         return reduce_loss(per_sample, weights, self.reduction)

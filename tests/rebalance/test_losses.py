@@ -6,7 +6,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
-from imbsk.rebalance.losses import RebalancedLoss, sigmoid_focal_loss, softmax_focal_loss
+from imbsk.rebalance.losses import (
+    RebalancedLoss,
+    reduce_loss,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+)
 
 GAMMAS = [0.0, 0.5, 1.0, 2.0, 5.0]
 
@@ -129,3 +134,21 @@ def test_losses_finite_and_non_negative(z0, z1, gamma, form):
     loss = RebalancedLoss(torch.tensor([0.3, 1.7]), gamma=gamma, form=form, reduction="none")
     values = loss(logits, torch.tensor([0, 1]))
     assert torch.all(torch.isfinite(values)) and torch.all(values >= 0)
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("reduction", ["mean", "weighted_mean", "sum"])
+def test_fused_module_equals_the_functions_value_and_gradient(gamma, reduction):
+    logits, target = _batch(n=7, dtype=torch.float64, seed=2)
+    w = torch.tensor([0.2, 1.0, 3.0], dtype=torch.float64)
+    alpha = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)
+    sample_weight = torch.tensor([1.0, 0.0, 2.0, 1.0, 0.5, 1.0, 3.0], dtype=torch.float64)
+    z1, z2 = logits.clone().requires_grad_(True), logits.clone().requires_grad_(True)
+    module = RebalancedLoss(w, gamma=gamma, alpha=alpha, reduction=reduction).double()
+    fused = module(z1, target, sample_weight)
+    reference = reduce_loss(softmax_focal_loss(z2, target, gamma, alpha),
+                            w[target] * sample_weight, reduction)
+    fused.backward()
+    reference.backward()
+    torch.testing.assert_close(fused, reference)
+    torch.testing.assert_close(z1.grad, z2.grad)
