@@ -66,7 +66,10 @@ def main(argv=None):
     except ImportError:
         print("matplotlib is not installed: no plot (pip install 'imbsk[plot]').")
     else:
-        figure = plot_benchmark(per_dataset_table(results))
+        order = [name for name in list_keel() if name in set(results["dataset"])]
+        figure = plot_benchmark(per_dataset_table(results).reindex(order),
+                                title="Test-fold balanced accuracy per dataset (mean over "
+                                      "folds; datasets by imbalance ratio)")
         figure.savefig(args.out / "balanced_accuracy.png", dpi=120)
     print(f"Wrote {args.out}/results.csv, summary.md and balanced_accuracy.png")
     return 0
