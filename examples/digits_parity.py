@@ -67,7 +67,7 @@ def plot(results, path):
     ax.set_ylim(0, 1.05)
     ax.set_title(f"Odd vs. even digits, rare 8s: per-digit recall "
                  f"(mean ± std over {results['seed'].nunique()} seeds)")
-    ax.legend(title="rebalance", loc="lower left")
+    ax.legend(title="rebalance", loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return fig
