@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["plot_benchmark", "plot_history"]
+__all__ = ["plot_benchmark", "plot_class_recall", "plot_difficulty", "plot_history"]
 
 
 def _pyplot():
@@ -93,5 +93,93 @@ def plot_history(net, keys=("train_loss", "valid_loss", "valid_bacc")):
     ax.set_xlabel("epoch")
     ax.set_title(f"{type(net).__name__} training history")
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_recall(estimator, X, y, title=None):
+    """Test recall of every class against its training frequency (log scale).
+
+    Parameters
+    ----------
+    estimator : fitted imbsk estimator
+        Its ``class_counts_`` give the training frequency of each class.
+    X, y : test data
+    title : str or None
+
+    Returns
+    -------
+    figure : matplotlib Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(300, n_classes=3, n_informative=4,
+    ...                            weights=[0.7, 0.2, 0.1], random_state=0)
+    >>> net = ImbalancedNetClassifier(max_epochs=3, random_state=0).fit(X, y)
+    >>> plot_class_recall(net, X, y).axes[0].get_ylabel()
+    'recall'
+    """
+    from sklearn.metrics import recall_score
+
+    plt = _pyplot()
+    recall = recall_score(y, estimator.predict(X), labels=estimator.classes_, average=None,
+                          zero_division=0)
+    frequency = estimator.class_counts_ / estimator.class_counts_.sum()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(frequency, recall, zorder=3)
+    for label, f, r in zip(estimator.classes_, frequency, recall):
+        ax.annotate(str(label), (f, r), textcoords="offset points", xytext=(4, 4))
+    ax.set_xscale("log")
+    ax.set_xlabel("training frequency of the class")
+    ax.set_ylabel("recall")
+    ax.set_ylim(-0.02, 1.05)
+    ax.grid(alpha=0.4)
+    ax.set_title(title or f"Per-class recall vs. class frequency "
+                          f"(rebalance={estimator.rebalance!r})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_difficulty(net):
+    """Evolution of the instance-difficulty sampling weights over the epochs.
+
+    Draws ``difficulty_max`` and ``difficulty_min`` (largest and smallest weight times N;
+    1 is uniform) and the effective sample size of the weights, from ``net.history``.
+
+    Parameters
+    ----------
+    net : imbsk estimator fitted with instance-difficulty sampling
+
+    Returns
+    -------
+    figure : matplotlib Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
+    >>> net = ImbalancedNetClassifier(rebalance="difficulty", max_epochs=3).fit(X, y)
+    >>> len(plot_difficulty(net).axes)
+    2
+    """
+    plt = _pyplot()
+    if "difficulty_max" not in net.history[-1]:
+        raise ValueError("plot_difficulty needs a net fitted with rebalance='difficulty' "
+                         "(or a DifficultySampling strategy).")
+    epochs = np.arange(1, len(net.history) + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    top.plot(epochs, net.history[:, "difficulty_max"], label="largest weight × N")
+    top.plot(epochs, net.history[:, "difficulty_min"], label="smallest weight × N")
+    top.axhline(1.0, color="grey", lw=0.8, ls="--", label="uniform")
+    top.set_yscale("log")
+    top.set_ylabel("weight × N")
+    top.legend(fontsize=8)
+    bottom.plot(epochs, net.history[:, "difficulty_ess"], color="tab:green")
+    bottom.set_ylabel("effective sample size / N")
+    bottom.set_xlabel("epoch")
+    top.set_title("Instance-difficulty sampling weights")
     fig.tight_layout()
     return fig
