@@ -20,7 +20,7 @@ from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .data import BatchIterator, TabularDataset, dataset_targets
@@ -215,8 +215,8 @@ class _ImbalancedNetMixin:
             classes, codes = np.unique(y, return_inverse=True)
         if len(np.unique(codes)) < 2:
             raise ValueError(
-                f"y has only one class ({np.asarray(classes)[codes[0]].item()!r}); a classifier needs samples of "
-                "at least 2 classes."
+                f"y has only one class ({np.asarray(classes)[codes[0]].item()!r}); a "
+                "classifier needs samples of at least 2 classes."
             )
         if self._head == "binary" and len(classes) != 2:
             raise ValueError(
@@ -648,7 +648,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
                  random_state=None, threshold=0.5, classes=None, criterion=None,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
-                 iterator_train=BatchIterator, iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
+                 iterator_train=BatchIterator, iterator_valid=BatchIterator,
+                 train_split=ValidSplit(5, stratified=True),
                  device="cpu", verbose=0, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size,

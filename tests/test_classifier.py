@@ -189,7 +189,8 @@ def test_own_criterion_with_a_sampling_strategy(imbalanced_data):
 
 
 def test_binary_classifier_refuses_more_than_two_classes(three_class_data):
-    with pytest.raises(ValueError, match="Only binary classification is supported.*use ImbalancedNetClassifier"):
+    with pytest.raises(ValueError, match="Only binary classification is supported.*"
+                                         "use ImbalancedNetClassifier"):
         ImbalancedNetBinaryClassifier().fit(*three_class_data)
 
 

@@ -58,7 +58,8 @@ def _resolve_one(rebalance, beta, gamma, alpha):
         return ImblearnResampling(clone(rebalance))
     raise TypeError(
         f"rebalance must be None, a string alias, an imbsk.rebalance strategy, an "
-        f"imbalanced-learn sampler or a list of those; got an object of type {type(rebalance).__name__}."
+        f"imbalanced-learn sampler or a list of those; got an object of type "
+        f"{type(rebalance).__name__}."
     )
 
 
