@@ -240,6 +240,11 @@ class RebalancedLoss(nn.Module):
             weights = weights.to(logits.dtype)
         if sample_weight is not None:
             weights = weights * sample_weight.to(logits.dtype)
+        if self.form == "softmax" and self.gamma == 0 and self.alpha is None:
+            # weighted cross-entropy: PyTorch's fused kernel per row, then the weighting
+            # (rows weighted 1 give bit-identical results with or without sample weights)
+            per_sample = F.cross_entropy(logits, target, reduction="none")
+            return reduce_loss(per_sample, weights, self.reduction)
         if self.form == "softmax" and self.reduction != "none":
             if self.reduction == "weighted_mean":
                 divisor = weights.sum().clamp_min(torch.finfo(logits.dtype).tiny)

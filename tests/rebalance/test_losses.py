@@ -137,14 +137,18 @@ def test_losses_finite_and_non_negative(z0, z1, gamma, form):
 
 @pytest.mark.parametrize("gamma", GAMMAS)
 @pytest.mark.parametrize("reduction", ["mean", "weighted_mean", "sum"])
-def test_fused_module_equals_the_functions_value_and_gradient(gamma, reduction):
+@pytest.mark.parametrize("with_alpha_and_sample_weight", [True, False])
+def test_fused_module_equals_the_functions_value_and_gradient(gamma, reduction,
+                                                              with_alpha_and_sample_weight):
     logits, target = _batch(n=7, dtype=torch.float64, seed=2)
     w = torch.tensor([0.2, 1.0, 3.0], dtype=torch.float64)
     alpha = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)
     sample_weight = torch.tensor([1.0, 0.0, 2.0, 1.0, 0.5, 1.0, 3.0], dtype=torch.float64)
+    if not with_alpha_and_sample_weight:
+        alpha, sample_weight = None, torch.ones(7, dtype=torch.float64)
     z1, z2 = logits.clone().requires_grad_(True), logits.clone().requires_grad_(True)
     module = RebalancedLoss(w, gamma=gamma, alpha=alpha, reduction=reduction).double()
-    fused = module(z1, target, sample_weight)
+    fused = module(z1, target, None if alpha is None else sample_weight)
     reference = reduce_loss(softmax_focal_loss(z2, target, gamma, alpha),
                             w[target] * sample_weight, reduction)
     fused.backward()
