@@ -13,11 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
-from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import _sigmoid_then_2d, to_device
-from imblearn.metrics import geometric_mean_score
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
@@ -27,6 +25,14 @@ from .data import BatchIterator, TabularDataset, dataset_targets
 from .devices import resolve_device
 from .modules import MLP
 from .rebalance import ClassBalancedLoss, check_rebalance
+from .scoring import (
+    PerClassRecall,
+    validation_scoring,
+    valid_accuracy,
+    valid_balanced_accuracy,
+    valid_geometric_mean,
+    valid_macro_f1,
+)
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
 
@@ -49,69 +55,6 @@ def _encode(y, classes, origin):
             f"{np.asarray(classes).tolist()}."
         )
     return codes
-
-
-def class_indices(y):
-    """Target extractor for scoring: the class indices of a batch target.
-
-    A batch target is ``(class indices, sample weights)`` when ``fit`` got weights.
-    """
-    if isinstance(y, (tuple, list)):
-        y = y[0]
-    return y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
-
-
-def _score_codes(metric):
-    def score(net, X, y):
-        return metric(class_indices(y), net._predict_codes(X))
-    score.__name__ = metric.__name__
-    return score
-
-
-def valid_accuracy(net, X, y):
-    """Accuracy on the internal validation split (labels compared as class indices)."""
-    return _score_codes(accuracy_score)(net, X, y)
-
-
-def valid_balanced_accuracy(net, X, y):
-    """Balanced accuracy on the internal validation split."""
-    return _score_codes(balanced_accuracy_score)(net, X, y)
-
-
-def valid_geometric_mean(net, X, y):
-    """imbalanced-learn's G-mean (geometric mean of per-class recalls) on validation."""
-    return _score_codes(geometric_mean_score)(net, X, y)
-
-
-def _macro_f1(y_true, y_pred):
-    return f1_score(y_true, y_pred, average="macro", zero_division=0)
-
-
-def valid_macro_f1(net, X, y):
-    """Macro-averaged F1 on the internal validation split."""
-    return _score_codes(_macro_f1)(net, X, y)
-
-
-def _per_class_recall(net, X, y):
-    def recalls(y_true, y_pred):
-        return recall_score(y_true, y_pred, labels=np.arange(len(net.classes_)), average=None,
-                            zero_division=0)
-    return dict(zip(net.classes_, _score_codes(recalls)(net, X, y)))
-
-
-class PerClassRecall(EpochScoring):
-    """Records the validation recall of every class as ``valid_recall_<label>``.
-
-    Shares the cached validation predictions of the other scoring callbacks.
-    """
-
-    def __init__(self, name="valid_recall", use_caching=True):
-        super().__init__(_per_class_recall, lower_is_better=False, name=name,
-                         target_extractor=class_indices, use_caching=use_caching)
-
-    def _record_score(self, history, current_score):
-        for label, recall in current_score.items():
-            history.record(f"{self.name_}_{label}", float(recall))
 
 
 @contextlib.contextmanager
@@ -339,18 +282,14 @@ class _ImbalancedNetMixin:
 
     @property
     def _default_callbacks(self):
-        def score(function, name):
-            return EpochScoring(function, name=name, lower_is_better=False,
-                                target_extractor=class_indices)
-
         return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("valid_acc", score(valid_accuracy, "valid_acc")),
-            ("valid_bacc", score(valid_balanced_accuracy, "valid_bacc")),
-            ("valid_gmean", score(valid_geometric_mean, "valid_gmean")),
-            ("valid_macro_f1", score(valid_macro_f1, "valid_macro_f1")),
+            ("valid_acc", validation_scoring(valid_accuracy, "valid_acc")),
+            ("valid_bacc", validation_scoring(valid_balanced_accuracy, "valid_bacc")),
+            ("valid_gmean", validation_scoring(valid_geometric_mean, "valid_gmean")),
+            ("valid_macro_f1", validation_scoring(valid_macro_f1, "valid_macro_f1")),
             ("valid_recall", PerClassRecall()),
             ("print_log", PrintLog()),
         ]

@@ -10,7 +10,7 @@ MODULES = ["imbsk", "imbsk.rebalance", "imbsk.rebalance.weights", "imbsk.rebalan
            "imbsk.rebalance.sampling", "imbsk.rebalance.difficulty",
            "imbsk.rebalance.resampling", "imbsk.rebalance.compose", "imbsk.rebalance.base",
            "imbsk.data", "imbsk.modules", "imbsk.devices", "imbsk.datasets",
-           "imbsk.benchmark", "imbsk.plotting", "imbsk.classifier"]
+           "imbsk.benchmark", "imbsk.plotting", "imbsk.classifier", "imbsk.scoring"]
 
 PUBLIC = sorted({(name, module) for module in MODULES
                  for name in importlib.import_module(module).__all__
