@@ -77,17 +77,19 @@ class _ImbalancedNetMixin:
     _parameter_constraints = {
         "beta": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
         "gamma": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "posthoc_tau": [Interval(numbers.Real, None, None, closed="neither")],
         "random_state": ["random_state"],
     }
 
     # --- parameters -------------------------------------------------------------------
 
-    def _set_rebalance_params(self, rebalance, beta, gamma, alpha, random_state):
+    def _set_rebalance_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state):
         # plain assignments, as scikit-learn's __init__ convention asks
         self.rebalance = rebalance
         self.beta = beta
         self.gamma = gamma
         self.alpha = alpha
+        self.posthoc_tau = posthoc_tau
         self.random_state = random_state
 
     def _get_param_names(self):
@@ -429,9 +431,21 @@ class _ImbalancedNetMixin:
         if self.predict_nonlinearity != "auto":
             return super()._get_predict_nonlinearity()
         if self._head == "binary":
-            return _sigmoid_then_2d
-        form = getattr(self.criterion_, "form", "softmax")
-        return _normalised_sigmoid if form == "sigmoid" else _softmax
+            nonlinearity = _sigmoid_then_2d
+        else:
+            form = getattr(self.criterion_, "form", "softmax")
+            nonlinearity = _normalised_sigmoid if form == "sigmoid" else _softmax
+        if not self.posthoc_tau:
+            return nonlinearity
+        shift = torch.as_tensor(self._posthoc_shift(), dtype=torch.float32)
+        return lambda logits: nonlinearity(logits + shift.to(logits.device, logits.dtype))
+
+    def _posthoc_shift(self):
+        """-tau * log(prior) for the logits (the log prior odds for a binary head)."""
+        log_prior = np.log(self.class_counts_) - np.log(self.class_counts_.sum())
+        if self._head == "binary":
+            return -self.posthoc_tau * (log_prior[1] - log_prior[0])
+        return -self.posthoc_tau * log_prior
 
     def _predict_proba_unchecked(self, X):
         with self._on_device():
@@ -477,7 +491,8 @@ _SHARED_DOC = """
         How to re-balance: None (plain cross-entropy), ``"inverse"``,
         ``"sqrt_inverse"``, ``"effective_number"`` (uses ``beta``), ``"focal"`` (uses
         ``gamma``, ``alpha``), ``"cb_focal"`` (all three), ``"class_balanced_sampling"``,
-        ``"sqrt_sampling"``, ``"difficulty"``; an :mod:`imbsk.rebalance` strategy object
+        ``"sqrt_sampling"``, ``"difficulty"``, ``"logit_adjusted"``,
+        ``"balanced_softmax"``; an :mod:`imbsk.rebalance` strategy object
         (its parameters are reachable as ``rebalance__<name>``); or a list of them.
         Class counts always come from the training split only.
     beta : float in [0, 1), default=0.999
@@ -486,6 +501,11 @@ _SHARED_DOC = """
         Focal focusing parameter for the ``"focal"``/``"cb_focal"`` aliases.
     alpha : float, array-like or None, default=None
         Focal alpha for the ``"focal"``/``"cb_focal"`` aliases ({alpha_doc}).
+    posthoc_tau : float, default=0.0
+        Post-hoc logit adjustment (Menon et al., ICLR 2021): ``predict`` and
+        ``predict_proba`` use ``logits - posthoc_tau * log(prior)``, the prior being the
+        training class frequencies; 1 is Bayes-consistent for the balanced error. Tune it
+        on validation folds (``GridSearchCV``), never on test data.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling and re-sampling: the same seed gives the
         same model on the same machine. The global torch RNG state is left untouched.
@@ -543,16 +563,17 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
     """
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 random_state=None, classes=None, criterion=None, optimizer=torch.optim.Adam,
-                 lr=1e-3, max_epochs=30, batch_size=128, iterator_train=BatchIterator,
-                 iterator_valid=BatchIterator, train_split=ValidSplit(5, stratified=True),
-                 device="cpu", verbose=0, **kwargs):
+                 posthoc_tau=0.0, random_state=None, classes=None, criterion=None,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
+                 iterator_train=BatchIterator, iterator_valid=BatchIterator,
+                 train_split=ValidSplit(5, stratified=True), device="cpu", verbose=0,
+                 **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size,
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          train_split=train_split, classes=classes, device=device,
                          verbose=verbose, **kwargs)
-        self._set_rebalance_params(rebalance, beta, gamma, alpha, random_state)
+        self._set_rebalance_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state)
 
     def _predict_codes(self, X):
         return self._predict_proba_unchecked(X).argmax(axis=1)
@@ -585,7 +606,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
     }
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 random_state=None, threshold=0.5, classes=None, criterion=None,
+                 posthoc_tau=0.0, random_state=None, threshold=0.5, classes=None, criterion=None,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
                  iterator_train=BatchIterator, iterator_valid=BatchIterator,
                  train_split=ValidSplit(5, stratified=True),
@@ -595,7 +616,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          train_split=train_split, threshold=threshold, device=device,
                          verbose=verbose, **kwargs)
-        self._set_rebalance_params(rebalance, beta, gamma, alpha, random_state)
+        self._set_rebalance_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state)
         self.classes = classes
 
     def __sklearn_tags__(self):

@@ -7,7 +7,7 @@ through the lookup table :data:`ALIASES`.
 
 from sklearn.base import clone
 
-from .base import ClassBalancedLoss, RebalanceStrategy
+from .base import ClassBalancedLoss, LogitAdjustedLoss, RebalanceStrategy
 from .compose import Compose
 from .difficulty import DifficultySampling
 from .resampling import ImblearnResampling
@@ -20,6 +20,7 @@ __all__ = [
     "Compose",
     "DifficultySampling",
     "ImblearnResampling",
+    "LogitAdjustedLoss",
     "RebalanceStrategy",
     "check_rebalance",
 ]
@@ -37,6 +38,8 @@ ALIASES = {
     "class_balanced_sampling": lambda beta, gamma, alpha: ClassBalancedSampling(power=0.0),
     "sqrt_sampling": lambda beta, gamma, alpha: ClassBalancedSampling(power=0.5),
     "difficulty": lambda beta, gamma, alpha: DifficultySampling(),
+    "logit_adjusted": lambda beta, gamma, alpha: LogitAdjustedLoss(tau=1.0),
+    "balanced_softmax": lambda beta, gamma, alpha: LogitAdjustedLoss(balanced_softmax=True),
 }
 
 

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from .losses import LOSS_FORMS, REDUCTIONS, RebalancedLoss
 from .weights import CLASS_WEIGHTINGS, class_weights
 
-__all__ = ["ClassBalancedLoss", "RebalanceStrategy"]
+__all__ = ["ClassBalancedLoss", "LogitAdjustedLoss", "RebalanceStrategy"]
 
 
 class RebalanceStrategy(BaseEstimator):
@@ -192,3 +192,48 @@ class ClassBalancedLoss(RebalanceStrategy):
         if self.loss_form(head) == "sigmoid" or self.gamma > 0:
             return _prior_bias(class_counts, head)
         return None
+
+
+class LogitAdjustedLoss(RebalanceStrategy):
+    """Logit-adjusted cross-entropy: ``CE(z + tau * log(pi), y)`` during training.
+
+    Menon et al., *Long-tail learning via logit adjustment*, ICLR 2021, with ``pi`` the
+    training class prior. ``tau = 0`` is plain cross-entropy; ``tau = 1`` is
+    Bayes-consistent for the balanced error and equals the balanced softmax of Ren et al.
+    (NeurIPS 2020), ``CE(z + log(n_c), y)``, since ``log(pi_c) = log(n_c) - log(N)`` and
+    the softmax ignores the constant. ``rebalance="logit_adjusted"`` (tau = 1) and
+    ``rebalance="balanced_softmax"``. Prediction uses the raw logits; for the post-hoc
+    variant see the estimators' ``posthoc_tau``.
+
+    Parameters
+    ----------
+    tau : float >= 0, default=1.0
+    balanced_softmax : bool, default=False
+        Add ``log(n_c)`` (Ren et al.) instead of ``tau * log(pi_c)``.
+
+    Examples
+    --------
+    >>> loss = LogitAdjustedLoss(tau=1.0).make_criterion([90, 10], head="multiclass")
+    >>> [round(v, 3) for v in loss.logit_offset.tolist()]
+    [-0.105, -2.303]
+    """
+
+    _parameter_constraints = {
+        "tau": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "balanced_softmax": ["boolean"],
+    }
+
+    def __init__(self, tau=1.0, balanced_softmax=False):
+        self.tau = tau
+        self.balanced_softmax = balanced_softmax
+
+    def make_criterion(self, class_counts, head):
+        if head == "binary":
+            raise ValueError(
+                "Logit adjustment needs one logit per class; use ImbalancedNetClassifier "
+                "(softmax over C logits) rather than the binary classifier."
+            )
+        counts = np.asarray(class_counts, dtype=np.float64)
+        offset = (np.log(counts) if self.balanced_softmax
+                  else self.tau * (np.log(counts) - np.log(counts.sum())))
+        return RebalancedLoss(torch.ones(len(counts)), logit_offset=torch.as_tensor(offset))

@@ -207,6 +207,10 @@ class RebalancedLoss(nn.Module):
         positive of each one-vs-all problem.
     form : {"softmax", "sigmoid"}, default="softmax"
     reduction : {"mean", "weighted_mean", "sum", "none"}, default="mean"
+    logit_offset : Tensor of shape (C,) or None, default=None
+        Added to the logits before the loss (training only): ``tau * log(prior)`` is
+        the logit-adjusted loss (Menon et al., ICLR 2021), ``log(n_c)`` the balanced
+        softmax (Ren et al., NeurIPS 2020).
 
     Examples
     --------
@@ -216,7 +220,8 @@ class RebalancedLoss(nn.Module):
     True
     """
 
-    def __init__(self, class_weight, gamma=0.0, alpha=None, form="softmax", reduction="mean"):
+    def __init__(self, class_weight, gamma=0.0, alpha=None, form="softmax", reduction="mean",
+                 logit_offset=None):
         super().__init__()
         if form not in LOSS_FORMS:
             raise ValueError(f"Unknown form {form!r}; valid ones are {LOSS_FORMS}.")
@@ -231,10 +236,17 @@ class RebalancedLoss(nn.Module):
         self.gamma = float(gamma)
         self.form = form
         self.reduction = reduction
+        if logit_offset is not None:
+            self.register_buffer("logit_offset",
+                                 torch.as_tensor(logit_offset, dtype=torch.float32))
+        else:
+            self.logit_offset = None
 
     def forward(self, logits, target, sample_weight=None):
         """Loss of ``logits`` against class indices ``target``."""
         target = target.long()
+        if self.logit_offset is not None:
+            logits = logits + self.logit_offset.to(logits.dtype)
         weights = self.class_weight[target]
         if weights.dtype != logits.dtype:
             weights = weights.to(logits.dtype)

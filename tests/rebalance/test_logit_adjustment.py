@@ -1,0 +1,74 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import GridSearchCV
+
+from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
+from imbsk.rebalance import LogitAdjustedLoss
+
+COUNTS = [90, 10]
+
+
+def test_hand_computed_value():
+    # logits 0 shifted by log prior: the loss of class 1 is -log(0.1)
+    loss = LogitAdjustedLoss(tau=1.0).make_criterion(COUNTS, "multiclass")
+    value = loss(torch.zeros(1, 2), torch.tensor([1]))
+    assert value.item() == pytest.approx(-math.log(0.1), rel=1e-6)
+
+
+def test_tau_zero_is_cross_entropy():
+    logits, target = torch.randn(16, 3), torch.randint(0, 3, (16,))
+    loss = LogitAdjustedLoss(tau=0.0).make_criterion([50, 30, 5], "multiclass")
+    torch.testing.assert_close(loss(logits, target), F.cross_entropy(logits, target))
+
+
+def test_balanced_softmax_equals_logit_adjustment_with_tau_one():
+    logits, target = torch.randn(16, 3), torch.randint(0, 3, (16,))
+    la = LogitAdjustedLoss(tau=1.0).make_criterion([50, 30, 5], "multiclass")
+    bs = LogitAdjustedLoss(balanced_softmax=True).make_criterion([50, 30, 5], "multiclass")
+    torch.testing.assert_close(la(logits, target), bs(logits, target))
+
+
+def test_gradcheck_and_extreme_logits():
+    loss = LogitAdjustedLoss(tau=1.5).make_criterion([50, 30, 5], "multiclass").double()
+    logits = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([0, 1, 2, 2, 1, 0])
+    assert torch.autograd.gradcheck(lambda z: loss(z, target), (logits,))
+    extreme = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], requires_grad=True)
+    value = loss.float()(extreme, torch.tensor([1, 0]))
+    value.backward()
+    assert torch.isfinite(value) and torch.all(torch.isfinite(extreme.grad))
+
+
+def test_binary_head_is_refused(imbalanced_data):
+    with pytest.raises(ValueError, match="needs one logit per class"):
+        ImbalancedNetBinaryClassifier(rebalance="logit_adjusted").fit(*imbalanced_data)
+
+
+@pytest.mark.parametrize("Estimator", [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier])
+def test_posthoc_tau_shifts_the_logits_by_the_log_prior(Estimator, imbalanced_data):
+    X, y = imbalanced_data
+    clf = Estimator(max_epochs=2, random_state=0).fit(X, y)
+    logits = clf.forward(X).numpy()
+    log_prior = np.log(clf.class_counts_ / clf.class_counts_.sum())
+    clf.set_params(posthoc_tau=1.0)
+    if Estimator is ImbalancedNetClassifier:
+        shifted = logits - log_prior
+        expected = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
+    else:
+        positive = 1 / (1 + np.exp(-(logits - (log_prior[1] - log_prior[0]))))
+        expected = np.c_[1 - positive, positive]
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
+    # the minority is predicted more often than without the adjustment
+    assert (clf.predict(X) == "positive").sum() >= (
+        clf.set_params(posthoc_tau=0.0).predict(X) == "positive").sum()
+
+
+def test_posthoc_tau_is_tuned_on_validation_folds(imbalanced_data):
+    search = GridSearchCV(ImbalancedNetClassifier(max_epochs=2, random_state=0),
+                          {"posthoc_tau": [0.0, 0.5, 1.0]}, scoring="balanced_accuracy", cv=2)
+    search.fit(*imbalanced_data)
+    assert search.best_params_["posthoc_tau"] in (0.0, 0.5, 1.0)
