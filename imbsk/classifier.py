@@ -37,6 +37,19 @@ from .scoring import (
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
 
 
+#: What to do about scikit-learn's input-validation errors that do not say it.
+_INPUT_HINTS = [
+    ("Input X contains infinity", "Replace or clip the infinite values first, e.g. with "
+                                  "np.nan_to_num or a FunctionTransformer in the pipeline."),
+    ("Input y contains NaN", "Drop the rows whose label is missing before fitting."),
+    ("Input y contains infinity", "Drop the rows whose label is not finite before fitting."),
+    ("Complex data not supported", "Split complex features into real ones first, e.g. "
+                                   "np.real and np.imag, or np.abs."),
+    ("0 sample(s)", "Pass at least one row (and, to fit, rows of at least 2 classes)."),
+    ("0 feature(s)", "Pass at least one feature column."),
+]
+
+
 def _softmax(logits):
     return torch.softmax(logits, dim=-1)
 
@@ -137,12 +150,17 @@ class _ImbalancedNetMixin:
         try:
             return validate_data(self, *data, reset=reset, dtype=np.float32)
         except ValueError as exc:
-            if "could not convert" not in str(exc):
+            message = str(exc)
+            if "could not convert" in message:
+                raise ValueError(
+                    f"X has non-numeric values ({exc}). Encode categorical columns first, "
+                    "e.g. with OneHotEncoder in a ColumnTransformer before the classifier in "
+                    "a Pipeline."
+                ) from exc
+            hint = next((h for pattern, h in _INPUT_HINTS if pattern in message), None)
+            if hint is None:
                 raise
-            raise ValueError(
-                f"X has non-numeric values ({exc}). Encode categorical columns first, e.g. "
-                "with OneHotEncoder in a ColumnTransformer before the classifier in a Pipeline."
-            ) from exc
+            raise ValueError(f"{message.rstrip()} {hint}") from exc
 
     def _validate_training_data(self, X, y, reset):
         if y is None:
