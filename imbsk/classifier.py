@@ -17,7 +17,11 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import _sigmoid_then_2d, to_device
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -605,8 +609,12 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
         alpha_doc="a float in [0, 1]: the factor of the positive class, 1 - alpha for the "
                   "negative one",
         extra_params="""
-    threshold : float in [0, 1], default=0.5
-        ``predict`` returns the positive class where its probability exceeds this.""") + """
+    threshold : float in [0, 1] or "prior", default=0.5
+        ``predict`` returns the positive class where its probability exceeds this.
+        ``"prior"`` is threshold moving: positive where ``p / (1 - p)`` exceeds the
+        training odds ``n_positive / n_negative``. To tune the threshold on validation
+        folds instead, wrap the estimator in scikit-learn's
+        ``TunedThresholdClassifierCV``.""") + """
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -620,7 +628,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
 
     _parameter_constraints = {
         **_ImbalancedNetMixin._parameter_constraints,
-        "threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
+        "threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both"), StrOptions({"prior"})],
     }
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
@@ -643,4 +651,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
         return tags
 
     def _predict_codes(self, X):
-        return (self._predict_proba_unchecked(X)[:, 1] > self.threshold).astype(np.int64)
+        threshold = self.threshold
+        if threshold == "prior":
+            # threshold moving: positive when p / (1 - p) > n_pos / n_neg, the training odds
+            threshold = self.class_counts_[1] / self.class_counts_.sum()
+        return (self._predict_proba_unchecked(X)[:, 1] > threshold).astype(np.int64)
