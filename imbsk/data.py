@@ -106,11 +106,9 @@ def dataset_rows(dataset):
     >>> X.tolist(), y.tolist(), rows.tolist(), n
     ([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], [2, 0], [2, 0], 3)
     """
-    base, rows = _base_and_rows(dataset)
-    if rows is None:
-        rows = torch.arange(len(base))
-    device_rows = rows.to(base.X.device)
-    return base.X[device_rows], base.y[device_rows], rows.numpy(), len(base)
+    y, rows, n_total = dataset_targets(dataset)
+    base, _ = _base_and_rows(dataset)
+    return base.X[torch.from_numpy(rows).to(base.X.device)], y, rows, n_total
 
 
 def dataset_targets(dataset):

@@ -44,8 +44,17 @@ def _score_codes(metric):
     return score
 
 
-def valid_accuracy(net, X, y):
-    """Accuracy on the internal validation split (labels compared as class indices).
+_METRIC_DOC = """{summary}
+
+    Parameters
+    ----------
+    net : fitted imbsk estimator
+    X : validation data (a dataset or an array)
+    y : class indices of the validation rows
+
+    Returns
+    -------
+    score : float
 
     Examples
     --------
@@ -53,59 +62,34 @@ def valid_accuracy(net, X, y):
     >>> from imbsk import ImbalancedNetClassifier
     >>> X, y = make_classification(200, weights=[0.8], random_state=0)
     >>> net = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, y)
-    >>> 0.0 <= valid_accuracy(net, X, y) <= 1.0
+    >>> bool(0.0 <= {name}(net, X, y) <= 1.0)
     True
     """
-    return _score_codes(accuracy_score)(net, X, y)
 
 
-def valid_balanced_accuracy(net, X, y):
-    """Balanced accuracy on the internal validation split.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from imbsk import ImbalancedNetClassifier
-    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
-    >>> net = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, y)
-    >>> 0.0 <= valid_balanced_accuracy(net, X, y) <= 1.0
-    True
-    """
-    return _score_codes(balanced_accuracy_score)(net, X, y)
-
-
-def valid_geometric_mean(net, X, y):
-    """imbalanced-learn's G-mean (geometric mean of per-class recalls) on validation.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from imbsk import ImbalancedNetClassifier
-    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
-    >>> net = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, y)
-    >>> bool(0.0 <= valid_geometric_mean(net, X, y) <= 1.0)
-    True
-    """
-    return _score_codes(geometric_mean_score)(net, X, y)
+def _validation_metric(name, metric, summary):
+    """A module-level scoring function ``name(net, X, y)`` for ``metric`` (picklable)."""
+    score = _score_codes(metric)
+    score.__name__ = score.__qualname__ = name
+    score.__doc__ = _METRIC_DOC.format(summary=summary, name=name)
+    return score
 
 
 def _macro_f1(y_true, y_pred):
     return f1_score(y_true, y_pred, average="macro", zero_division=0)
 
 
-def valid_macro_f1(net, X, y):
-    """Macro-averaged F1 on the internal validation split.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from imbsk import ImbalancedNetClassifier
-    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
-    >>> net = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, y)
-    >>> 0.0 <= valid_macro_f1(net, X, y) <= 1.0
-    True
-    """
-    return _score_codes(_macro_f1)(net, X, y)
+valid_accuracy = _validation_metric(
+    "valid_accuracy", accuracy_score,
+    "Accuracy on the internal validation split (labels compared as class indices).")
+valid_balanced_accuracy = _validation_metric(
+    "valid_balanced_accuracy", balanced_accuracy_score,
+    "Balanced accuracy on the internal validation split.")
+valid_geometric_mean = _validation_metric(
+    "valid_geometric_mean", geometric_mean_score,
+    "imbalanced-learn's G-mean (geometric mean of per-class recalls) on validation.")
+valid_macro_f1 = _validation_metric(
+    "valid_macro_f1", _macro_f1, "Macro-averaged F1 on the internal validation split.")
 
 
 def _per_class_recall(net, X, y):
