@@ -25,8 +25,8 @@ from .classifier import ImbalancedNetClassifier
 from .datasets import list_keel, load_keel
 from .modules import MLP
 
-__all__ = ["DEFAULT_STRATEGIES", "PEERS", "make_method", "per_dataset_table", "run_benchmark",
-           "summarize"]
+__all__ = ["DEFAULT_STRATEGIES", "PEERS", "VARIANTS", "make_method", "per_dataset_table",
+           "run_benchmark", "summarize"]
 
 #: imbsk ``rebalance`` aliases run by default.
 DEFAULT_STRATEGIES = ("none", "inverse", "effective_number", "focal", "cb_focal",
@@ -72,13 +72,20 @@ PEERS = {
 }
 
 
+#: Named estimator settings that are not a ``rebalance`` alias: name -> parameters.
+VARIANTS = {
+    # Menon et al.'s post-hoc logit adjustment (tau = 1) on a plain cross-entropy network
+    "posthoc_logit_adjustment": {"rebalance": None, "posthoc_tau": 1.0},
+}
+
+
 def make_method(name, *, epochs, device="cpu", random_state=0):
     """An unfitted estimator for a strategy alias or a peer name.
 
     Parameters
     ----------
     name : str
-        A key of :data:`imbsk.rebalance.ALIASES` or of :data:`PEERS`.
+        A key of :data:`imbsk.rebalance.ALIASES`, :data:`VARIANTS` or :data:`PEERS`.
     epochs : int
         Training epochs of the neural networks.
     device : str, default="cpu"
@@ -97,8 +104,11 @@ def make_method(name, *, epochs, device="cpu", random_state=0):
 
     if name in PEERS:
         return PEERS[name](epochs, device, random_state)
+    if name in VARIANTS:
+        return ImbalancedNetClassifier(**VARIANTS[name], max_epochs=epochs, device=device,
+                                       random_state=random_state)
     if name not in ALIASES:
-        valid = sorted(ALIASES) + sorted(PEERS)
+        valid = sorted(ALIASES) + sorted(VARIANTS) + sorted(PEERS)
         raise ValueError(f"Unknown strategy {name!r}; valid names are {valid}.")
     return ImbalancedNetClassifier(rebalance=None if name == "none" else name,
                                    max_epochs=epochs, device=device, random_state=random_state)
@@ -128,7 +138,7 @@ def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEER
     datasets : list of str or None, default=None
         KEEL names (:func:`imbsk.datasets.list_keel`); None means all twelve.
     strategies : sequence of str, default=DEFAULT_STRATEGIES
-        imbsk ``rebalance`` aliases (``"none"`` for no re-balancing).
+        imbsk ``rebalance`` aliases (``"none"`` for no re-balancing) or :data:`VARIANTS`.
     peers : sequence of str, default=all of PEERS
     folds : int, default=5
         Stratified folds (shuffled with ``random_state``).
@@ -154,7 +164,7 @@ def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEER
 
     datasets = list_keel() if datasets is None else list(datasets)
     _check_names(datasets, list_keel(), "dataset(s)")
-    _check_names(strategies, ALIASES, "strategy(ies)")
+    _check_names(strategies, [*ALIASES, *VARIANTS], "strategy(ies)")
     _check_names(peers, PEERS, "peer(s)")
     methods = list(strategies) + list(peers)
     rows = []

@@ -135,7 +135,9 @@ class _ImbalancedNetMixin:
             caller_name=type(self).__name__,
         )
         resolve_device(self.device)
-        return check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
+        strategy = check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
+        strategy.check_net(self)
+        return strategy
 
     @contextlib.contextmanager
     def _on_device(self):
@@ -278,7 +280,9 @@ class _ImbalancedNetMixin:
                 "before initialize()."
             )
         params.setdefault("n_outputs", self._n_outputs())
-        self.module_ = MLP(**params)
+        strategy = getattr(self, "rebalance_", None)
+        custom = strategy.make_module(params, self._head) if strategy is not None else None
+        self.module_ = MLP(**params) if custom is None else custom
         return self
 
     def initialize_criterion(self):
@@ -514,7 +518,8 @@ _SHARED_DOC = """
         ``"sqrt_inverse"``, ``"effective_number"`` (uses ``beta``), ``"focal"`` (uses
         ``gamma``, ``alpha``), ``"cb_focal"`` (all three), ``"class_balanced_sampling"``,
         ``"sqrt_sampling"``, ``"difficulty"``, ``"logit_adjusted"``,
-        ``"balanced_softmax"``; an :mod:`imbsk.rebalance` strategy object
+        ``"balanced_softmax"``, ``"ldam"``, ``"ldam_drw"``, ``"ohem"``, ``"crt"``,
+        ``"tau_norm"``, ``"bbn"``; an :mod:`imbsk.rebalance` strategy object
         (its parameters are reachable as ``rebalance__<name>``); or a list of them.
         Class counts always come from the training split only.
     beta : float in [0, 1), default=0.999

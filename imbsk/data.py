@@ -10,7 +10,13 @@ same seed it yields the same rows in the same order as ``DataLoader`` (tested).
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, RandomSampler, SequentialSampler, Subset
+from torch.utils.data import (
+    Dataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    WeightedRandomSampler,
+)
 from torch.utils.data._utils.collate import default_collate
 
 __all__ = [
@@ -74,7 +80,15 @@ class TabularDataset(Dataset):
         if not (torch.is_tensor(index) and index.dtype == torch.long
                 and index.device == self.X.device):
             index = torch.as_tensor(indices, dtype=torch.long, device=self.X.device)
-        return self.X[index], self._target(index)
+        return self._take(index)
+
+    def _take(self, index):
+        """``get_batch`` for an index that is already a long tensor on X's device."""
+        if self.y is None:
+            return self.X[index], self._target(index)
+        if self.sample_weight is None:
+            return self.X[index], self.y[index]
+        return self.X[index], (self.y[index], self.sample_weight[index])
 
 
 def _base_and_rows(dataset):
@@ -214,8 +228,24 @@ class BatchIterator:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self):
-        if isinstance(self.sampler, SequentialSampler):
-            return torch.arange(len(self.sampler))
+        """This epoch's index order, as a tensor.
+
+        The PyTorch samplers used by the estimators are drawn as one tensor, with the
+        same random calls as their ``__iter__`` (so the same order under one seed; tested
+        against ``DataLoader``), instead of as a Python list of ints; any other sampler is
+        iterated.
+        """
+        sampler = self.sampler
+        if isinstance(sampler, SequentialSampler):
+            return torch.arange(len(sampler))
+        if type(sampler) is WeightedRandomSampler:
+            return torch.multinomial(sampler.weights, sampler.num_samples, sampler.replacement,
+                                     generator=sampler.generator)
+        if (type(sampler) is RandomSampler and sampler.generator is None
+                and not sampler.replacement and sampler.num_samples == len(sampler.data_source)):
+            generator = torch.Generator()
+            generator.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+            return torch.randperm(len(sampler.data_source), generator=generator)
         indices = np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
         return torch.from_numpy(indices)
 
@@ -235,6 +265,6 @@ class BatchIterator:
         for start in range(0, stop, self.batch_size):
             index = order[start:start + self.batch_size]
             if fast:
-                yield self._base.get_batch(index)
+                yield self._base._take(index)
             else:
                 yield default_collate([self._base[int(i)] for i in index])

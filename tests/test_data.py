@@ -30,9 +30,14 @@ def test_same_rows_in_the_same_order_as_the_per_sample_dataloader(shuffle, subse
         fast, slow = Subset(fast, rows), Subset(slow, rows)
     torch.manual_seed(3)
     ours = _collect(BatchIterator(fast, batch_size=16, shuffle=shuffle))
+    after_ours = torch.rand(3)
     torch.manual_seed(3)
     reference = _collect(DataLoader(slow, batch_size=16, shuffle=shuffle))
     _assert_same_batches(ours, reference)
+    if shuffle:
+        # the global random stream continues identically (later epochs, dropout, ...);
+        # a sequential pass draws nothing, where DataLoader draws a worker seed
+        torch.testing.assert_close(after_ours, torch.rand(3))
 
 
 def test_same_rows_with_a_weighted_sampler():
@@ -42,10 +47,12 @@ def test_same_rows_with_a_weighted_sampler():
     torch.manual_seed(5)
     ours = _collect(BatchIterator(fast, batch_size=32,
                                   sampler=WeightedRandomSampler(weights, 100)))
+    after_ours = torch.rand(3)
     torch.manual_seed(5)
     reference = _collect(DataLoader(slow, batch_size=32,
                                     sampler=WeightedRandomSampler(weights, 100)))
     _assert_same_batches(ours, reference)
+    torch.testing.assert_close(after_ours, torch.rand(3))
 
 
 def test_drop_last_and_length():

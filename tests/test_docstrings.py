@@ -9,6 +9,8 @@ import pytest
 MODULES = ["imbsk", "imbsk.rebalance", "imbsk.rebalance.weights", "imbsk.rebalance.losses",
            "imbsk.rebalance.sampling", "imbsk.rebalance.difficulty",
            "imbsk.rebalance.resampling", "imbsk.rebalance.compose", "imbsk.rebalance.base",
+           "imbsk.rebalance.margins", "imbsk.rebalance.hard_examples",
+           "imbsk.rebalance.decoupling", "imbsk.rebalance.bbn",
            "imbsk.data", "imbsk.modules", "imbsk.devices", "imbsk.datasets",
            "imbsk.benchmark", "imbsk.plotting", "imbsk.classifier", "imbsk.scoring"]
 

@@ -8,20 +8,29 @@ through the lookup table :data:`ALIASES`.
 from sklearn.base import clone
 
 from .base import ClassBalancedLoss, LogitAdjustedLoss, RebalanceStrategy
+from .bbn import BilateralBranchNetwork
 from .compose import Compose
+from .decoupling import ClassifierRetraining, TauNormalization
 from .difficulty import DifficultySampling
+from .hard_examples import HardExampleMining
+from .margins import LDAMLoss
 from .resampling import ImblearnResampling
 from .sampling import ClassBalancedSampling
 
 __all__ = [
     "ALIASES",
+    "BilateralBranchNetwork",
     "ClassBalancedLoss",
     "ClassBalancedSampling",
+    "ClassifierRetraining",
     "Compose",
     "DifficultySampling",
+    "HardExampleMining",
     "ImblearnResampling",
+    "LDAMLoss",
     "LogitAdjustedLoss",
     "RebalanceStrategy",
+    "TauNormalization",
     "check_rebalance",
 ]
 
@@ -40,6 +49,12 @@ ALIASES = {
     "difficulty": lambda beta, gamma, alpha: DifficultySampling(),
     "logit_adjusted": lambda beta, gamma, alpha: LogitAdjustedLoss(tau=1.0),
     "balanced_softmax": lambda beta, gamma, alpha: LogitAdjustedLoss(balanced_softmax=True),
+    "ldam": lambda beta, gamma, alpha: LDAMLoss(drw_epoch=None),
+    "ldam_drw": lambda beta, gamma, alpha: LDAMLoss(),
+    "ohem": lambda beta, gamma, alpha: HardExampleMining(),
+    "crt": lambda beta, gamma, alpha: ClassifierRetraining(),
+    "tau_norm": lambda beta, gamma, alpha: TauNormalization(),
+    "bbn": lambda beta, gamma, alpha: BilateralBranchNetwork(),
 }
 
 

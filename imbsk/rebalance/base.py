@@ -68,6 +68,21 @@ class RebalanceStrategy(BaseEstimator):
         """Return the initial bias of the output layer, or None to keep the default."""
         return None
 
+    def make_module(self, params, head):
+        """Return the network to build instead of the built-in MLP, or None.
+
+        Called only with ``module=None``; ``params`` are the MLP's keyword arguments
+        (``n_features``, ``n_outputs`` and the ``module__*`` parameters).
+        """
+        return None
+
+    def check_net(self, net):
+        """Raise ``ValueError`` if the strategy cannot work with this estimator's settings.
+
+        Called before anything is fitted, with the estimator (``max_epochs``, ``module``
+        and so on are set; nothing is initialised yet).
+        """
+
     _parameter_constraints = {}
 
     def validate(self):

@@ -56,5 +56,12 @@ class Compose(RebalanceStrategy):
     def make_train_dataset(self, dataset_train, device):
         return self._single("make_train_dataset", dataset_train, device)
 
+    def make_module(self, params, head):
+        return self._single("make_module", params, head)
+
+    def check_net(self, net):
+        for strategy in self.strategies:
+            strategy.check_net(net)
+
     def make_callbacks(self):
         return [pair for s in self.strategies for pair in s.make_callbacks()]

@@ -17,6 +17,8 @@ Forms
 power, so the gradient stays finite for ``0 < gamma < 1`` at saturated probabilities.
 """
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,6 +27,8 @@ __all__ = [
     "LOSS_FORMS",
     "REDUCTIONS",
     "RebalancedLoss",
+    "hardest_mean",
+    "margin_logits",
     "reduce_loss",
     "sigmoid_focal_loss",
     "softmax_focal_loss",
@@ -119,43 +123,102 @@ def sigmoid_focal_loss(logits, target, gamma=0.0, alpha=None):
     return loss if logits.dim() == 1 else loss.sum(dim=-1)
 
 
+def margin_logits(logits, target, margin, scale=1.0):
+    """``scale * (z - m_y e_y)``: the true class's logit lowered by its margin, then scaled.
+
+    The logits of the LDAM loss (Cao et al., NeurIPS 2019): cross-entropy on them asks
+    the true class to win by at least ``m_y``; rare classes get larger margins.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (N, C)
+    target : LongTensor of shape (N,)
+    margin : Tensor of shape (C,)
+    scale : float, default=1.0
+
+    Returns
+    -------
+    logits : Tensor of shape (N, C)
+
+    Examples
+    --------
+    >>> margin_logits(torch.tensor([[1.0, 2.0]]), torch.tensor([1]),
+    ...               torch.tensor([0.1, 0.5]), scale=2.0).tolist()
+    [[2.0, 3.0]]
+    """
+    target = target.long()
+    shifted = logits.scatter_add(
+        -1, target.unsqueeze(-1), -margin.to(logits.dtype)[target].unsqueeze(-1))
+    return shifted * scale if scale != 1.0 else shifted
+
+
+def hardest_mean(losses, ratio):
+    """Mean of the ``ceil(ratio * N)`` largest entries of ``losses`` (OHEM).
+
+    Online hard example mining back-propagates only the hardest samples of each batch;
+    the others get a gradient of exactly zero.
+
+    Parameters
+    ----------
+    losses : Tensor of shape (N,)
+        Per-sample (already weighted) losses.
+    ratio : float in (0, 1]
+        Fraction of the batch kept; at least one sample is kept.
+
+    Returns
+    -------
+    loss : Tensor (scalar)
+
+    Examples
+    --------
+    >>> hardest_mean(torch.tensor([0.1, 3.0, 1.0, 2.0]), 0.5).item()
+    2.5
+    """
+    k = max(1, math.ceil(ratio * len(losses)))
+    if k >= len(losses):
+        return losses.mean()
+    return torch.topk(losses, k, sorted=False).values.mean()
+
+
 class _WeightedSoftmaxFocal(torch.autograd.Function):
-    """``sum_i w_i FL_gamma(z_i, y_i) / divisor`` with a hand-written gradient.
+    """``sum_i w_i FL_gamma(z_i, y_i) / divisor`` with its gradient computed in forward.
 
     The same value as ``reduce_loss(softmax_focal_loss(...), w, ...)``, but one autograd
-    node instead of about ten: on small tabular batches the per-op bookkeeping of the
-    autograd graph costs more than the arithmetic. With ``u = 1 - p_t``:
+    node instead of about ten, and the gradient is formed while the softmax is at hand
+    (backward only scales it): on small tabular batches the per-op bookkeeping costs
+    more than the arithmetic. With ``u = 1 - p_t``:
     ``dFL/dlog p_t = gamma u**(gamma-1) p_t log p_t - u**gamma`` and
     ``dlog p_t/dz = onehot(y) - softmax(z)``. Checked against autograd by ``gradcheck``.
     """
 
     @staticmethod
     def forward(ctx, logits, target, weights, gamma, divisor):
+        # written for few tensor operations: each costs more than its arithmetic here
         log_p = F.log_softmax(logits, dim=-1)
-        log_p_t = log_p.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        index = target.unsqueeze(-1)
+        log_p_t = log_p.gather(-1, index)  # (N, 1)
+        scale = (weights / divisor).unsqueeze(-1)
+        grad = log_p.exp()  # softmax(z)
         if gamma == 0:
-            u = factor = None
-            per_sample = -log_p_t
+            value = -torch.dot(log_p_t.view(-1), scale.view(-1))
+            minus_d = scale  # -dL/dlog p_t
         else:
-            u = (-torch.expm1(log_p_t)).clamp_min(torch.finfo(log_p_t.dtype).tiny)
-            factor = u.square() if gamma == 2 else u.pow(gamma)
-            per_sample = -factor * log_p_t
-        ctx.save_for_backward(log_p, log_p_t, target, weights, u, factor)
-        ctx.gamma, ctx.divisor = gamma, divisor
-        return torch.dot(per_sample, weights) / divisor
+            p_t = grad.gather(-1, index)
+            # 1 - p_t, kept positive so that u**(gamma - 1) stays finite for gamma < 1
+            u = torch.rsub(p_t, 1.0).clamp_min_(torch.finfo(log_p_t.dtype).tiny)
+            factor = u * u if gamma == 2 else u.pow(gamma)
+            focal = factor * log_p_t
+            value = -torch.dot(focal.view(-1), scale.view(-1))
+            # -dFL/dlog p_t = u**gamma - gamma u**(gamma-1) p_t log p_t
+            minus_d = torch.addcmul(factor, focal / u, p_t, value=-gamma).mul_(scale)
+        grad.mul_(minus_d).scatter_add_(-1, index, minus_d.neg())
+        ctx.save_for_backward(grad)
+        return value
 
     @staticmethod
     def backward(ctx, grad_output):
-        log_p, log_p_t, target, weights, u, factor = ctx.saved_tensors
-        scale = weights * (grad_output / ctx.divisor)
-        if ctx.gamma == 0:
-            d_log_p_t = -scale
-        else:
-            p_t = torch.exp(log_p_t)
-            d_log_p_t = scale * (ctx.gamma * (factor / u) * p_t * log_p_t - factor)
-        grad = torch.exp(log_p).mul_(-d_log_p_t.unsqueeze(-1))
-        grad.scatter_add_(-1, target.unsqueeze(-1), d_log_p_t.unsqueeze(-1))
-        return grad, None, None, None, None
+        (grad,) = ctx.saved_tensors
+        return grad * grad_output, None, None, None, None
 
 
 def reduce_loss(per_sample_loss, weights, reduction):
@@ -211,6 +274,15 @@ class RebalancedLoss(nn.Module):
         Added to the logits before the loss (training only): ``tau * log(prior)`` is
         the logit-adjusted loss (Menon et al., ICLR 2021), ``log(n_c)`` the balanced
         softmax (Ren et al., NeurIPS 2020).
+    margin : Tensor of shape (C,) or None, default=None
+        Subtracted from the true class's logit, after which the logits are multiplied by
+        ``scale`` (:func:`margin_logits`; the LDAM loss, softmax form only).
+    scale : float > 0, default=1.0
+        Logit scale of the margin loss.
+    ohem_ratio : float in (0, 1] or None, default=None
+        Online hard example mining: only the hardest ``ceil(ohem_ratio * N)`` samples of
+        each training batch count (:func:`hardest_mean` of the weighted per-sample
+        losses). Evaluation (validation loss) uses every sample.
 
     Examples
     --------
@@ -221,12 +293,22 @@ class RebalancedLoss(nn.Module):
     """
 
     def __init__(self, class_weight, gamma=0.0, alpha=None, form="softmax", reduction="mean",
-                 logit_offset=None):
+                 logit_offset=None, margin=None, scale=1.0, ohem_ratio=None):
         super().__init__()
         if form not in LOSS_FORMS:
             raise ValueError(f"Unknown form {form!r}; valid ones are {LOSS_FORMS}.")
         if reduction not in REDUCTIONS:
             raise ValueError(f"Unknown reduction {reduction!r}; valid ones are {REDUCTIONS}.")
+        if margin is not None and form != "softmax":
+            raise ValueError("margin (the LDAM loss) needs form='softmax' over C logits.")
+        if ohem_ratio is not None and not 0.0 < ohem_ratio <= 1.0:
+            raise ValueError(f"ohem_ratio must be in (0, 1], got {ohem_ratio!r}.")
+        self.scale = float(scale)
+        self.ohem_ratio = ohem_ratio
+        if margin is not None:
+            self.register_buffer("margin", torch.as_tensor(margin, dtype=torch.float32))
+        else:
+            self.margin = None
         self.register_buffer("class_weight", torch.as_tensor(class_weight, dtype=torch.float32))
         if alpha is not None and not isinstance(alpha, float):
             alpha = torch.as_tensor(alpha, dtype=torch.float32)
@@ -247,11 +329,19 @@ class RebalancedLoss(nn.Module):
         target = target.long()
         if self.logit_offset is not None:
             logits = logits + self.logit_offset.to(logits.dtype)
+        if self.margin is not None:
+            logits = margin_logits(logits, target, self.margin, self.scale)
         weights = self.class_weight[target]
         if weights.dtype != logits.dtype:
             weights = weights.to(logits.dtype)
         if sample_weight is not None:
             weights = weights * sample_weight.to(logits.dtype)
+        if self.ohem_ratio is not None and self.training and self.reduction != "none":
+            if self.form == "softmax":
+                per_sample = softmax_focal_loss(logits, target, self.gamma, self.alpha)
+            else:
+                per_sample = sigmoid_focal_loss(logits, target, self.gamma, self.alpha)
+            return hardest_mean(per_sample * weights, self.ohem_ratio)
         if self.form == "softmax" and self.gamma == 0 and self.alpha is None:
             # weighted cross-entropy: PyTorch's fused kernel per row, then the weighting
             # (rows weighted 1 give bit-identical results with or without sample weights)
