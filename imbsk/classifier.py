@@ -28,7 +28,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .data import BatchIterator, TabularDataset, dataset_targets
 from .devices import resolve_device
 from .modules import MLP
+from .pretraining import PRETRAIN_METHODS, pretrain_features
 from .rebalance import ClassBalancedLoss, check_rebalance
+from .semi_supervised import (
+    LabeledValidation,
+    labeled_mask,
+    pseudo_label_caps,
+    select_pseudo_labels,
+)
 from .scoring import (
     PerClassRecall,
     validation_scoring,
@@ -96,11 +103,17 @@ class _ImbalancedNetMixin:
         "gamma": [Interval(numbers.Real, 0.0, None, closed="left")],
         "posthoc_tau": [Interval(numbers.Real, None, None, closed="neither")],
         "random_state": ["random_state"],
+        "pseudo_threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
+        "pseudo_cap": [StrOptions({"proportional", "balanced"}),
+                       Interval(numbers.Integral, 0, None, closed="left"), None],
+        "pretrain": [StrOptions(set(PRETRAIN_METHODS)), None],
+        "pretrain_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     # --- parameters -------------------------------------------------------------------
 
-    def _set_rebalance_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state):
+    def _set_own_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state,
+                        unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs):
         # plain assignments, as scikit-learn's __init__ convention asks
         self.rebalance = rebalance
         self.beta = beta
@@ -108,6 +121,11 @@ class _ImbalancedNetMixin:
         self.alpha = alpha
         self.posthoc_tau = posthoc_tau
         self.random_state = random_state
+        self.unlabeled = unlabeled
+        self.pseudo_threshold = pseudo_threshold
+        self.pseudo_cap = pseudo_cap
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
 
     def _get_param_names(self):
         # skorch lists every attribute without a trailing underscore, private ones too
@@ -137,6 +155,12 @@ class _ImbalancedNetMixin:
         resolve_device(self.device)
         strategy = check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
         strategy.check_net(self)
+        if self.pretrain is not None and self.module is not None:
+            raise ValueError(
+                f"pretrain={self.pretrain!r} pre-trains the feature layers of the built-in "
+                "MLP; pass module=None (tune it with module__hidden_units, ...), or pre-train "
+                "a module of your own yourself."
+            )
         return strategy
 
     @contextlib.contextmanager
@@ -175,6 +199,20 @@ class _ImbalancedNetMixin:
             )
         X, y = self._validate_X(X, y, reset=reset)
         check_classification_targets(y)
+        labeled = labeled_mask(y, self.unlabeled)
+        if not labeled.any():
+            raise ValueError(
+                f"Every row of y is the unlabeled sentinel {self.unlabeled!r}; at least some "
+                "rows of at least 2 classes must be labeled."
+            )
+        if not labeled.all() and not reset:
+            raise ValueError(
+                "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
+                "drop them before partial_fit or a warm_start fit."
+            )
+        self._labeled_mask = labeled
+        if not labeled.all():
+            y = y[labeled]
         if not reset:
             return X, _encode(y, self.classes_, "the first fit")
         if self.classes is not None and len(self.classes):
@@ -381,13 +419,75 @@ class _ImbalancedNetMixin:
         self._check_params()
         X, codes = self._validate_training_data(X, y, reset=reset)
         sample_weight = self._check_sample_weight(sample_weight, X)
+        labeled = self._labeled_mask
+        del self._labeled_mask
         offset = 0 if reset else len(self.history_ or [])
         with _seeded(self.random_state, offset), self._on_device():
             if reset:
                 self.initialize()
-            dataset = TabularDataset(X, codes, device=self.device, sample_weight=sample_weight)
+                if self.pretrain is not None:
+                    self._pretrain(X)
+            if labeled.all():  # no copy of X (or of the weights) without unlabeled rows
+                X_labeled, weights = X, sample_weight
+            else:
+                X_labeled = X[labeled]
+                weights = None if sample_weight is None else sample_weight[labeled]
+            dataset = TabularDataset(X_labeled, codes, device=self.device,
+                                     sample_weight=weights)
             NeuralNet.partial_fit(self, dataset, codes, _routing_method=routing, **fit_params)
+            if self.unlabeled is not None:
+                self._train_with_pseudo_labels(X, y, codes, labeled, sample_weight, routing,
+                                               **fit_params)
         return self
+
+    def _pretrain(self, X):
+        encoder = getattr(self.module_, "hidden", None)
+        if encoder is None:
+            raise ValueError(
+                f"pretrain={self.pretrain!r} needs a network with feature layers `hidden`, "
+                f"as the built-in MLP; {type(self.module_).__name__} (e.g. from "
+                "rebalance='bbn') has none. Use pretrain=None with this strategy."
+            )
+        self.pretrain_history_ = pretrain_features(
+            encoder, self.module_.output.in_features, X, self.pretrain,
+            epochs=self.pretrain_epochs, batch_size=self.batch_size, lr=self.lr,
+            optimizer=self.optimizer, device=self.device, verbose=self.verbose)
+
+    def _train_with_pseudo_labels(self, X, y, codes, labeled, sample_weight, routing,
+                                  **fit_params):
+        """Second stage: pseudo-label the confident unlabeled rows, continue training."""
+        y = np.asarray(y)
+        pseudo = np.zeros(len(X), dtype=bool)
+        unlabeled_rows = np.flatnonzero(~labeled)
+        if len(unlabeled_rows):
+            proba = self._predict_proba_unchecked(X[unlabeled_rows])
+            caps = pseudo_label_caps(np.bincount(codes, minlength=len(self.classes_)),
+                                     len(unlabeled_rows), self.pseudo_cap)
+            rows, pseudo_codes = select_pseudo_labels(proba, self.pseudo_threshold, caps)
+            pseudo[unlabeled_rows[rows]] = True
+            confidence = np.full(len(X), np.nan)
+            confidence[unlabeled_rows] = proba.max(axis=1)
+        else:
+            pseudo_codes = np.array([], dtype=np.int64)
+            confidence = np.full(len(X), np.nan)
+        labels = y.copy()  # y holds every class name and the sentinel, so the dtype fits
+        labels[pseudo] = self.classes_[pseudo_codes]
+        self.pseudo_labels_ = labels
+        self.pseudo_label_mask_ = pseudo
+        self.pseudo_confidence_ = confidence
+        if not pseudo.any():
+            return
+        rows = np.concatenate([np.flatnonzero(labeled), np.flatnonzero(pseudo)])
+        all_codes = np.concatenate([codes, pseudo_codes])
+        weights = None if sample_weight is None else sample_weight[rows]
+        dataset = TabularDataset(X[rows], all_codes, device=self.device, sample_weight=weights)
+        split = self.train_split
+        self.train_split = LabeledValidation(split, n_labeled=len(codes))
+        try:
+            NeuralNet.partial_fit(self, dataset, all_codes, _routing_method=routing,
+                                  **fit_params)
+        finally:
+            self.train_split = split
 
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Validate the data, then initialize and train the network.
@@ -590,7 +690,9 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
     """
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, random_state=None, classes=None, criterion=None,
+                 posthoc_tau=0.0, random_state=None, unlabeled=None, pseudo_threshold=0.9,
+                 pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
+                 criterion=None,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
                  iterator_train=BatchIterator, iterator_valid=BatchIterator,
                  train_split=ValidSplit(5, stratified=True), device="cpu", verbose=0,
@@ -600,7 +702,8 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          train_split=train_split, classes=classes, device=device,
                          verbose=verbose, **kwargs)
-        self._set_rebalance_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state)
+        self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
+                             unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs)
 
     def _predict_codes(self, X):
         return self._predict_proba_unchecked(X).argmax(axis=1)
@@ -637,7 +740,9 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
     }
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, random_state=None, threshold=0.5, classes=None, criterion=None,
+                 posthoc_tau=0.0, random_state=None, unlabeled=None, pseudo_threshold=0.9,
+                 pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
+                 classes=None, criterion=None,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30, batch_size=128,
                  iterator_train=BatchIterator, iterator_valid=BatchIterator,
                  train_split=ValidSplit(5, stratified=True),
@@ -647,7 +752,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          train_split=train_split, threshold=threshold, device=device,
                          verbose=verbose, **kwargs)
-        self._set_rebalance_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state)
+        self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
+                             unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs)
         self.classes = classes
 
     def __sklearn_tags__(self):
