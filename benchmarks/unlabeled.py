@@ -67,7 +67,7 @@ def hide_labels(y, fraction, seed):
     hidden = y.copy()
     for c in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == c))
-        n_hide = min(int(round(fraction * len(rows))), len(rows) - 1)
+        n_hide = min(round(fraction * len(rows)), len(rows) - 1)
         hidden[rows[:n_hide]] = -1
     return hidden
 

@@ -9,6 +9,7 @@ from imblearn.under_sampling import RandomUnderSampler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
+from imbsk.rebalance import ClassifierRetraining
 
 EXPECTED_FAILED_CHECKS = {
     # skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_
@@ -36,4 +37,20 @@ def test_sklearn_compatible(estimator, check):
     _estimators(["effective_number", "focal", RandomUnderSampler()]),
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible_other_strategies(estimator, check):
+    check(estimator)
+
+
+def _multiclass_estimators(rebalances, **params):
+    return [ImbalancedNetClassifier(rebalance=rebalance, max_epochs=10, lr=0.01, random_state=0,
+                                    **params)
+            for rebalance in rebalances]
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    _estimators(["ohem", ClassifierRetraining(crt_epochs=3), "bbn"])
+    + _multiclass_estimators(["ldam_drw", "tau_norm", "logit_adjusted"])
+    + _multiclass_estimators([None], pretrain="masked", pretrain_epochs=2),
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible_more_strategies(estimator, check):
     check(estimator)

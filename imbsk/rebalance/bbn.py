@@ -76,7 +76,7 @@ class BilateralMLP(nn.Module):
                 "BBN needs at least one hidden layer to form its two branches; pass "
                 "module__hidden_units with one or more widths."
             )
-        options = dict(dropout=dropout, activation=activation, batch_norm=batch_norm)
+        options = {"dropout": dropout, "activation": activation, "batch_norm": batch_norm}
         shared = MLP(n_features, 1, hidden_units=hidden_units[:-1], **options)
         width = shared.output.in_features
         self.shared = shared.hidden
@@ -124,19 +124,24 @@ class BilateralLoss(nn.Module):
         self.binary = binary
         self.alpha = 0.5
 
-    def _base(self, logits, target):
+    def _base(self, logits, target, sample_weight):
         if self.binary:
-            return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
-        return F.cross_entropy(logits, target.long())
+            return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype),
+                                                      weight=sample_weight)
+        if sample_weight is None:
+            return F.cross_entropy(logits, target.long())
+        losses = F.cross_entropy(logits, target.long(), reduction="none")
+        return torch.dot(losses, sample_weight.to(losses.dtype)) / len(losses)
 
     def forward(self, logits, target, sample_weight=None):
-        if sample_weight is not None:
-            raise ValueError("BBN does not support sample_weight.")
         if not self.training or len(target) == len(logits):
-            return self._base(logits, target)
+            return self._base(logits, target, sample_weight)
         y_conventional, y_rebalancing = target.chunk(2)
-        return (self.alpha * self._base(logits, y_conventional)
-                + (1.0 - self.alpha) * self._base(logits, y_rebalancing))
+        w_conventional = w_rebalancing = None
+        if sample_weight is not None:
+            w_conventional, w_rebalancing = sample_weight.chunk(2)
+        return (self.alpha * self._base(logits, y_conventional, w_conventional)
+                + (1.0 - self.alpha) * self._base(logits, y_rebalancing, w_rebalancing))
 
 
 class _PairedBatches(TabularDataset):
@@ -147,15 +152,14 @@ class _PairedBatches(TabularDataset):
     generator (seeded by the estimator's ``random_state``).
     """
 
-    def __init__(self, X, y):
-        self.X, self.y, self.sample_weight = X, y, None
+    def __init__(self, X, y, sample_weight=None):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
         weights = class_power_sample_weights(y.cpu().numpy(), -1.0)
         self.reversed_weights = torch.as_tensor(weights, device=X.device)
 
     def _take(self, index):
         reversed_index = torch.multinomial(self.reversed_weights, len(index), replacement=True)
-        both = torch.cat([index, reversed_index])
-        return self.X[both], self.y[both]
+        return super()._take(torch.cat([index, reversed_index]))
 
 
 class _CumulativeLearning(Callback):
@@ -183,7 +187,8 @@ class BilateralBranchNetwork(RebalanceStrategy):
 
     Notes
     -----
-    Raises ``ValueError`` with a ``module`` of your own, or with ``sample_weight``.
+    Raises ``ValueError`` with a ``module`` of your own. ``sample_weight`` multiplies each
+    row's loss in both branches.
 
     Examples
     --------
@@ -206,10 +211,8 @@ class BilateralBranchNetwork(RebalanceStrategy):
         return BilateralLoss(binary=head == "binary")
 
     def make_train_dataset(self, dataset_train, device):
-        if dataset_sample_weight(dataset_train) is not None:
-            raise ValueError("rebalance='bbn' does not support sample_weight; fit without it.")
         X, y, _, _ = dataset_rows(dataset_train)
-        return _PairedBatches(X, y)
+        return _PairedBatches(X, y, dataset_sample_weight(dataset_train))
 
     def make_callbacks(self):
         return [("bbn", _CumulativeLearning())]

@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval
+from skorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import Sampler
 

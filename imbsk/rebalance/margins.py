@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import Callback
 
 from .base import RebalanceStrategy
 from .losses import RebalancedLoss

@@ -6,7 +6,12 @@ from skorch.callbacks import Callback
 
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk.modules import MLP
-from imbsk.rebalance.bbn import BilateralLoss, BilateralMLP, _PairedBatches, cumulative_alpha
+from imbsk.rebalance.bbn import (
+    BilateralLoss,
+    BilateralMLP,
+    _PairedBatches,
+    cumulative_alpha,
+)
 
 
 def test_cumulative_alpha_falls_from_one_to_zero():
@@ -88,11 +93,28 @@ def test_estimators_train_bbn_with_cumulative_learning(Estimator, imbalanced_dat
     np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
 
 
-def test_bbn_refuses_a_module_of_your_own_and_sample_weights(imbalanced_data):
+def test_bbn_refuses_a_module_of_your_own(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="pass module=None"):
         ImbalancedNetClassifier(MLP, module__n_features=8, module__n_outputs=2,
                                 rebalance="bbn").fit(X, y)
-    with pytest.raises(ValueError, match="does not support sample_weight"):
-        ImbalancedNetClassifier(rebalance="bbn", max_epochs=1).fit(
-            X, y, sample_weight=np.ones(len(y)))
+
+
+def test_bbn_sample_weights_multiply_each_branch():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    y_c, y_r = torch.tensor([0, 1]), torch.tensor([1, 1])
+    w_c, w_r = torch.tensor([2.0, 0.0]), torch.tensor([1.0, 3.0])
+    loss = BilateralLoss().train()
+    loss.alpha = 0.25
+    ce = lambda y: F.cross_entropy(logits, y, reduction="none")
+    expected = 0.25 * (ce(y_c) * w_c).mean() + 0.75 * (ce(y_r) * w_r).mean()
+    value = loss(logits, torch.cat([y_c, y_r]), sample_weight=torch.cat([w_c, w_r]))
+    torch.testing.assert_close(value, expected)
+
+
+def test_bbn_fits_with_unit_sample_weights_like_without(imbalanced_data):
+    X, y = imbalanced_data
+    plain = ImbalancedNetClassifier(rebalance="bbn", max_epochs=2, random_state=0).fit(X, y)
+    weighted = ImbalancedNetClassifier(rebalance="bbn", max_epochs=2, random_state=0).fit(
+        X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(plain.predict_proba(X), weighted.predict_proba(X), atol=1e-6)

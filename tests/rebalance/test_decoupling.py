@@ -61,8 +61,8 @@ def test_crt_draws_class_balanced_rows_with_features_in_eval_mode(imbalanced_dat
     X, y = imbalanced_data
     clf, snap = _fit_crt(X, y)
     assert np.argmin(clf.class_counts_) == 1
-    stage1 = np.mean(np.array(sum(snap.labels[:5], [])) == 1)
-    stage2 = np.mean(np.array(sum(snap.labels[5:], [])) == 1)
+    stage1 = np.mean(np.concatenate(snap.labels[:5]) == 1)
+    stage2 = np.mean(np.concatenate(snap.labels[5:]) == 1)
     assert stage1 == pytest.approx(clf.class_counts_[1] / clf.class_counts_.sum(), abs=0.01)
     assert stage2 == pytest.approx(0.5, abs=0.06)
     assert snap.dropout_training[0] == {True}

@@ -6,6 +6,8 @@ from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk.rebalance import HardExampleMining
 from imbsk.rebalance.losses import RebalancedLoss, hardest_mean
 
+from .loss_checks import assert_exact_gradient_and_finite_at_extremes
+
 
 def test_hardest_mean_hand_computed():
     losses = torch.tensor([0.1, 3.0, 1.0, 2.0, 0.5])
@@ -39,14 +41,8 @@ def test_evaluation_uses_every_row():
 
 
 def test_gradcheck_and_extreme_logits():
-    loss = HardExampleMining(ohem_ratio=0.5).make_criterion([50, 20, 5], "multiclass").double()
-    logits = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
-    target = torch.tensor([0, 1, 2, 2, 1, 0])
-    assert torch.autograd.gradcheck(lambda z: loss(z, target), (logits,))
-    extreme = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], requires_grad=True)
-    value = loss.float()(extreme, torch.tensor([1, 2]))
-    value.backward()
-    assert torch.isfinite(value) and torch.all(torch.isfinite(extreme.grad))
+    assert_exact_gradient_and_finite_at_extremes(
+        HardExampleMining(ohem_ratio=0.5).make_criterion([50, 20, 5], "multiclass"))
 
 
 @pytest.mark.parametrize("Estimator", [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier])

@@ -9,6 +9,8 @@ from sklearn.model_selection import GridSearchCV
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk.rebalance import LogitAdjustedLoss
 
+from .loss_checks import assert_exact_gradient_and_finite_at_extremes
+
 COUNTS = [90, 10]
 
 
@@ -33,14 +35,8 @@ def test_balanced_softmax_equals_logit_adjustment_with_tau_one():
 
 
 def test_gradcheck_and_extreme_logits():
-    loss = LogitAdjustedLoss(tau=1.5).make_criterion([50, 30, 5], "multiclass").double()
-    logits = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
-    target = torch.tensor([0, 1, 2, 2, 1, 0])
-    assert torch.autograd.gradcheck(lambda z: loss(z, target), (logits,))
-    extreme = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], requires_grad=True)
-    value = loss.float()(extreme, torch.tensor([1, 0]))
-    value.backward()
-    assert torch.isfinite(value) and torch.all(torch.isfinite(extreme.grad))
+    assert_exact_gradient_and_finite_at_extremes(
+        LogitAdjustedLoss(tau=1.5).make_criterion([50, 30, 5], "multiclass"))
 
 
 def test_binary_head_is_refused(imbalanced_data):

@@ -11,6 +11,8 @@ from imbsk.rebalance.losses import RebalancedLoss, margin_logits
 from imbsk.rebalance.margins import ldam_margins
 from imbsk.rebalance.weights import class_weights
 
+from .loss_checks import assert_exact_gradient_and_finite_at_extremes
+
 
 def test_margins_scale_as_the_inverse_fourth_root_of_the_counts():
     margins = ldam_margins([10000, 625, 16, 1], max_margin=0.8)
@@ -38,14 +40,8 @@ def test_zero_margin_and_unit_scale_is_cross_entropy():
 
 
 def test_gradcheck_and_extreme_logits():
-    loss = LDAMLoss(scale=3.0).make_criterion([50, 20, 5], "multiclass").double()
-    logits = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
-    target = torch.tensor([0, 1, 2, 2, 1, 0])
-    assert torch.autograd.gradcheck(lambda z: loss(z, target), (logits,))
-    extreme = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], requires_grad=True)
-    value = loss.float()(extreme, torch.tensor([1, 2]))
-    value.backward()
-    assert torch.isfinite(value) and torch.all(torch.isfinite(extreme.grad))
+    assert_exact_gradient_and_finite_at_extremes(
+        LDAMLoss(scale=3.0).make_criterion([50, 20, 5], "multiclass"))
 
 
 def test_deferred_reweighting_switches_after_drw_epoch(three_class_data):
