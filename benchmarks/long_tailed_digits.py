@@ -33,10 +33,12 @@ OUT = pathlib.Path(__file__).parent / "results"
 
 
 def make_estimator(method, epochs, seed):
-    params = dict(VARIANTS[method]) if method in VARIANTS else {
-        "rebalance": None if method == "none" else method}
-    return make_pipeline(StandardScaler(), ImbalancedNetClassifier(
-        **params, max_epochs=epochs, train_split=None, random_state=seed))
+    if method in VARIANTS:
+        clf = VARIANTS[method](epochs, "cpu", seed)
+    else:
+        clf = ImbalancedNetClassifier(rebalance=None if method == "none" else method,
+                                      max_epochs=epochs, random_state=seed)
+    return make_pipeline(StandardScaler(), clf.set_params(train_split=None))
 
 
 def run(ratios, methods, seeds, epochs):

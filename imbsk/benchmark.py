@@ -16,12 +16,12 @@ from imblearn.metrics import geometric_mean_score
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 from skorch import NeuralNetClassifier
 from tqdm.auto import tqdm
 
-from .classifier import ImbalancedNetClassifier
+from .classifier import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from .datasets import list_keel, load_keel
 from .modules import MLP
 
@@ -72,10 +72,19 @@ PEERS = {
 }
 
 
-#: Named estimator settings that are not a ``rebalance`` alias: name -> parameters.
+#: Named imbsk settings that are not a ``rebalance`` alias: name -> factory of
+#: (epochs, device, random_state).
 VARIANTS = {
     # Menon et al.'s post-hoc logit adjustment (tau = 1) on a plain cross-entropy network
-    "posthoc_logit_adjustment": {"rebalance": None, "posthoc_tau": 1.0},
+    "posthoc_logit_adjustment": lambda epochs, device, seed: ImbalancedNetClassifier(
+        posthoc_tau=1.0, max_epochs=epochs, device=device, random_state=seed),
+    # binary only: threshold moving to the training odds (the seed's rule)
+    "threshold_prior": lambda epochs, device, seed: ImbalancedNetBinaryClassifier(
+        threshold="prior", max_epochs=epochs, device=device, random_state=seed),
+    # binary only: scikit-learn's threshold tuning on 5 internal folds (balanced accuracy)
+    "tuned_threshold": lambda epochs, device, seed: TunedThresholdClassifierCV(
+        ImbalancedNetBinaryClassifier(max_epochs=epochs, device=device, random_state=seed),
+        scoring="balanced_accuracy", cv=5, random_state=seed),
 }
 
 
@@ -105,8 +114,7 @@ def make_method(name, *, epochs, device="cpu", random_state=0):
     if name in PEERS:
         return PEERS[name](epochs, device, random_state)
     if name in VARIANTS:
-        return ImbalancedNetClassifier(**VARIANTS[name], max_epochs=epochs, device=device,
-                                       random_state=random_state)
+        return VARIANTS[name](epochs, device, random_state)
     if name not in ALIASES:
         valid = sorted(ALIASES) + sorted(VARIANTS) + sorted(PEERS)
         raise ValueError(f"Unknown strategy {name!r}; valid names are {valid}.")

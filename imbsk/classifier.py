@@ -636,6 +636,21 @@ _SHARED_DOC = """
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling and re-sampling: the same seed gives the
         same model on the same machine. The global torch RNG state is left untouched.
+    unlabeled : object or None, default=None
+        The label that marks unlabeled rows in ``y`` (``SelfTrainingClassifier`` uses -1;
+        a string such as ``"unlabeled"`` for string labels). None: every label is a class.
+        With unlabeled rows, ``fit`` trains on the labeled rows, pseudo-labels the
+        confident unlabeled ones and trains ``max_epochs`` more on both (see
+        :mod:`imbsk.semi_supervised`); they are never a class and never validation rows.
+    pseudo_threshold : float in [0, 1], default=0.9
+        Smallest largest-class probability for an unlabeled row to get a pseudo-label.
+    pseudo_cap : "proportional", "balanced", int >= 0 or None, default="proportional"
+        The most pseudo-labels per class
+        (:func:`imbsk.semi_supervised.pseudo_label_caps`).
+    pretrain : {{"masked", "scarf"}} or None, default=None
+        Self-supervised pre-training of the built-in MLP's feature layers on every row of
+        X (labeled or not) before supervised training (:mod:`imbsk.pretraining`).
+    pretrain_epochs : int >= 1, default=20
     classes : array-like or None, default=None
         The class labels; None infers them from y in ``fit``. Needed (with
         ``module__n_features``) only to ``initialize()`` a net before ``load_params``.
@@ -671,6 +686,19 @@ _SHARED_DOC = """
     difficulty_ : ndarray of shape (n_samples,)
         Only with instance-difficulty sampling: the difficulty of each row passed to
         ``fit`` after the last epoch (NaN for the internal validation rows).
+    pseudo_labels_ : ndarray of shape (n_samples,)
+        Only with ``unlabeled``: the given label of labeled rows, the pseudo-label of
+        pseudo-labeled rows, the sentinel for unlabeled rows left out.
+    pseudo_label_mask_ : ndarray of bool, shape (n_samples,)
+        Only with ``unlabeled``: the rows that received a pseudo-label.
+    pseudo_confidence_ : ndarray of shape (n_samples,)
+        Only with ``unlabeled``: the largest predicted probability of each unlabeled row
+        (NaN for labeled rows).
+    pretrain_history_ : skorch History
+        Only with ``pretrain``: the pre-training loss per epoch.
+    classifier_norms_ : ndarray of shape (n_classes,)
+        Only with ``rebalance="tau_norm"``: the classifier's row norms after
+        normalisation.
     module_, criterion_, optimizer_, history_ : skorch's fitted components.
 """
 
