@@ -210,11 +210,10 @@ class _ImbalancedNetMixin:
                 "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
                 "drop them before partial_fit or a warm_start fit."
             )
-        self._labeled_mask = labeled
         if not labeled.all():
             y = y[labeled]
         if not reset:
-            return X, _encode(y, self.classes_, "the first fit")
+            return X, _encode(y, self.classes_, "the first fit"), labeled
         if self.classes is not None and len(self.classes):
             classes = np.asarray(self.classes)
             codes = _encode(y, classes, "the classes parameter")
@@ -232,7 +231,7 @@ class _ImbalancedNetMixin:
                 "multi-class data."
             )
         self.classes_inferred_ = classes
-        return X, codes
+        return X, codes, labeled
 
     def check_data(self, X, y):
         """No-op: data are validated and labels encoded before skorch sees them."""
@@ -417,10 +416,8 @@ class _ImbalancedNetMixin:
 
     def _train(self, X, y, reset, routing, sample_weight=None, **fit_params):
         self._check_params()
-        X, codes = self._validate_training_data(X, y, reset=reset)
+        X, codes, labeled = self._validate_training_data(X, y, reset=reset)
         sample_weight = self._check_sample_weight(sample_weight, X)
-        labeled = self._labeled_mask
-        del self._labeled_mask
         offset = 0 if reset else len(self.history_ or [])
         with _seeded(self.random_state, offset), self._on_device():
             if reset:
