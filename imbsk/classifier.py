@@ -205,12 +205,12 @@ class _ImbalancedNetMixin:
                 f"Every row of y is the unlabeled sentinel {self.unlabeled!r}; at least some "
                 "rows of at least 2 classes must be labeled."
             )
-        if not labeled.all() and not reset:
-            raise ValueError(
-                "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
-                "drop them before partial_fit or a warm_start fit."
-            )
         if not labeled.all():
+            if not reset:
+                raise ValueError(
+                    "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
+                    "drop them before partial_fit or a warm_start fit."
+                )
             y = y[labeled]
         if not reset:
             return X, _encode(y, self.classes_, "the first fit"), labeled
@@ -455,6 +455,8 @@ class _ImbalancedNetMixin:
         """Second stage: pseudo-label the confident unlabeled rows, continue training."""
         y = np.asarray(y)
         pseudo = np.zeros(len(X), dtype=bool)
+        confidence = np.full(len(X), np.nan)
+        pseudo_codes = np.array([], dtype=np.int64)
         unlabeled_rows = np.flatnonzero(~labeled)
         if len(unlabeled_rows):
             proba = self._predict_proba_unchecked(X[unlabeled_rows])
@@ -462,11 +464,7 @@ class _ImbalancedNetMixin:
                                      len(unlabeled_rows), self.pseudo_cap)
             rows, pseudo_codes = select_pseudo_labels(proba, self.pseudo_threshold, caps)
             pseudo[unlabeled_rows[rows]] = True
-            confidence = np.full(len(X), np.nan)
             confidence[unlabeled_rows] = proba.max(axis=1)
-        else:
-            pseudo_codes = np.array([], dtype=np.int64)
-            confidence = np.full(len(X), np.nan)
         labels = y.copy()  # y holds every class name and the sentinel, so the dtype fits
         labels[pseudo] = self.classes_[pseudo_codes]
         self.pseudo_labels_ = labels

@@ -84,11 +84,7 @@ class TabularDataset(Dataset):
 
     def _take(self, index):
         """``get_batch`` for an index that is already a long tensor on X's device."""
-        if self.y is None:
-            return self.X[index], self._target(index)
-        if self.sample_weight is None:
-            return self.X[index], self.y[index]
-        return self.X[index], (self.y[index], self.sample_weight[index])
+        return self.X[index], self._target(index)
 
 
 def _base_and_rows(dataset):

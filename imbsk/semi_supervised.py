@@ -14,7 +14,10 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.metrics import get_scorer
+from sklearn.utils import _safe_indexing
 from torch.utils.data import Subset
+
+from .data import dataset_targets
 
 __all__ = [
     "LabeledValidation",
@@ -121,14 +124,6 @@ def select_pseudo_labels(proba, threshold, caps):
     return rows.astype(np.int64), predicted[rows]
 
 
-def _rows_of(subset):
-    rows = np.arange(len(subset))
-    while isinstance(subset, Subset):
-        rows = np.asarray(subset.indices)[rows]
-        subset = subset.dataset
-    return rows
-
-
 class LabeledValidation:
     """A ``train_split`` that splits the first ``n_labeled`` rows only; later rows train.
 
@@ -164,7 +159,7 @@ class LabeledValidation:
         labeled = Subset(dataset, np.arange(self.n_labeled))
         y_labeled = None if y is None else y[:self.n_labeled]
         train, valid = self.split(labeled, y_labeled, **kwargs)
-        rows = np.concatenate([_rows_of(train), np.arange(self.n_labeled, n_total)])
+        rows = np.concatenate([dataset_targets(train)[1], np.arange(self.n_labeled, n_total)])
         return Subset(dataset, rows), valid
 
 
@@ -181,8 +176,8 @@ class _LabeledScorer:
                 "Every row of this validation fold is unlabeled; there is nothing to score. "
                 "Use more folds' worth of labeled rows, or fewer folds."
             )
-        X = X[keep] if not hasattr(X, "iloc") else X.iloc[keep]
-        return self._scorer(estimator, X, np.asarray(y)[keep], **kwargs)
+        return self._scorer(estimator, _safe_indexing(X, keep), _safe_indexing(y, keep),
+                            **kwargs)
 
     def __repr__(self):
         return f"labeled_scorer({self.scoring!r}, unlabeled={self.unlabeled!r})"
