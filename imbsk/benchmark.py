@@ -7,10 +7,12 @@ with scikit-learn's and imbalanced-learn's own metric functions.
 """
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import ttest_rel
 from imblearn.ensemble import BalancedRandomForestClassifier
 from imblearn.metrics import geometric_mean_score
 from sklearn.compose import ColumnTransformer
@@ -26,7 +28,7 @@ from .datasets import list_keel, load_keel
 from .modules import MLP
 
 __all__ = ["DEFAULT_STRATEGIES", "PEERS", "VARIANTS", "make_method", "per_dataset_table",
-           "run_benchmark", "summarize"]
+           "run_benchmark", "summarize", "win_tie_loss"]
 
 #: imbsk ``rebalance`` aliases run by default.
 DEFAULT_STRATEGIES = ("none", "inverse", "effective_number", "focal", "cb_focal",
@@ -203,10 +205,13 @@ def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEER
 
 
 def summarize(results, datasets=None):
-    """Mean of each metric per method over folds and datasets, plus the mean rank.
+    """Per method: kind, mean and fold standard deviation of each metric, and the mean rank.
 
-    The rank is taken per dataset on mean balanced accuracy over folds (1 = best,
-    ties share the mean rank), then averaged over datasets.
+    On each dataset the folds give a mean and a standard deviation (``ddof=1``) of each
+    metric; the table holds, per method, the mean over datasets of both (columns
+    ``<metric>`` and ``<metric>_std``). The rank is taken per dataset on mean balanced
+    accuracy over folds (1 = best, ties share the mean rank), then averaged over datasets.
+    ``kind`` is ``"peer"`` for a method of :data:`PEERS` and ``"imbsk"`` otherwise.
 
     Parameters
     ----------
@@ -217,34 +222,132 @@ def summarize(results, datasets=None):
 
     Returns
     -------
-    table : DataFrame indexed by method, sorted by mean rank.
+    table : DataFrame indexed by method, sorted by mean rank (best first).
 
     Examples
     --------
-    >>> results = pd.DataFrame({"dataset": ["d", "d"], "method": ["a", "b"], "fold": 0,
-    ...                         "balanced_accuracy": [0.7, 0.9], "g_mean": [0.6, 0.8],
-    ...                         "macro_f1": [0.5, 0.7]})
-    >>> summarize(results)["mean_rank"].to_dict()
-    {'b': 1.0, 'a': 2.0}
+    >>> results = pd.DataFrame({"dataset": "d", "method": ["a", "a", "b", "b"],
+    ...                         "fold": [0, 1, 0, 1], "balanced_accuracy": [0.6, 0.8, 0.9, 0.9],
+    ...                         "g_mean": 0.5, "macro_f1": 0.5})
+    >>> columns = ["kind", "balanced_accuracy", "balanced_accuracy_std", "mean_rank"]
+    >>> print(summarize(results)[columns].round(3))  # doctest: +NORMALIZE_WHITESPACE
+             kind  balanced_accuracy  balanced_accuracy_std  mean_rank
+    method
+    b       imbsk                0.9                  0.000        1.0
+    a       imbsk                0.7                  0.141        2.0
     """
     if datasets is not None:
         results = results[results["dataset"].isin(datasets)]
-    per_dataset = results.groupby(["dataset", "method"])[list(METRICS)].mean()
-    ranks = (per_dataset["balanced_accuracy"].groupby(level="dataset")
+    folds = results.groupby(["dataset", "method"])[list(METRICS)]
+    means, spreads = folds.mean(), folds.std()
+    ranks = (means["balanced_accuracy"].groupby(level="dataset")
              .rank(ascending=False).groupby(level="method").mean())
-    table = per_dataset.groupby(level="method").mean()
+    table = means.groupby(level="method").mean().join(
+        spreads.groupby(level="method").mean().add_suffix("_std"))
+    table = table[[column for metric in METRICS for column in (metric, f"{metric}_std")]]
+    table.insert(0, "kind", np.where(table.index.isin(list(PEERS)), "peer", "imbsk"))
     table["mean_rank"] = ranks
-    return table.sort_values("mean_rank")
+    return table.sort_values("mean_rank", kind="stable")
 
 
-def per_dataset_table(results, metric="balanced_accuracy"):
-    """Mean of ``metric`` over folds: one row per dataset, one column per method.
+def _by_imbalance_ratio(names):
+    """KEEL names in :func:`imbsk.datasets.list_keel` order, other names after them."""
+    order = {name: i for i, name in enumerate(list_keel())}
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
+
+
+def per_dataset_table(results, metric="balanced_accuracy", aggfunc="mean"):
+    """``metric`` aggregated over folds: one row per dataset, one column per method.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`run_benchmark`.
+    metric : str, default="balanced_accuracy"
+        A column of ``results``.
+    aggfunc : {"mean", "std"}, default="mean"
+        Mean over folds, or their standard deviation (``ddof=1``).
+
+    Returns
+    -------
+    table : DataFrame
+        Rows in imbalance-ratio order (:func:`imbsk.datasets.list_keel`; other names
+        after them), columns sorted by name.
 
     Examples
     --------
-    >>> results = pd.DataFrame({"dataset": ["d", "d"], "method": ["a", "a"], "fold": [0, 1],
-    ...                         "balanced_accuracy": [0.6, 0.8]})
+    >>> results = pd.DataFrame({"dataset": ["yeast5", "yeast5", "pima", "pima"],
+    ...                         "method": "a", "fold": [0, 1, 0, 1],
+    ...                         "balanced_accuracy": [0.6, 0.8, 0.7, 0.7]})
     >>> per_dataset_table(results).round(2).to_dict()
-    {'a': {'d': 0.7}}
+    {'a': {'pima': 0.7, 'yeast5': 0.7}}
+    >>> per_dataset_table(results, aggfunc="std").round(3)["a"].tolist()
+    [0.0, 0.141]
     """
-    return results.pivot_table(index="dataset", columns="method", values=metric, aggfunc="mean")
+    if aggfunc not in ("mean", "std"):
+        raise ValueError(f"aggfunc must be 'mean' or 'std', got {aggfunc!r}.")
+    table = results.pivot_table(index="dataset", columns="method", values=metric,
+                                aggfunc=aggfunc)
+    return table.reindex(_by_imbalance_ratio(table.index))
+
+
+def _paired_outcome(scores, reference, alpha):
+    """"wins", "ties" or "losses" of ``scores`` against ``reference``, paired by fold."""
+    scores, reference = np.asarray(scores, dtype=float), np.asarray(reference, dtype=float)
+    paired = ~(np.isnan(scores) | np.isnan(reference))
+    scores, reference = scores[paired], reference[paired]
+    if len(scores) < 2 or np.array_equal(scores, reference):
+        return "ties"
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        # constant differences give t = +-inf (p = 0); near-constant ones a precision warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pvalue = ttest_rel(scores, reference).pvalue
+    if not pvalue < alpha:  # also NaN
+        return "ties"
+    return "wins" if scores.mean() > reference.mean() else "losses"
+
+
+def win_tie_loss(results, reference, metric="balanced_accuracy", alpha=0.05):
+    """Per method, on how many datasets it beats, ties with or loses to ``reference``.
+
+    On each dataset the fold scores of a method and of ``reference`` are paired by fold and
+    compared with a two-sided paired t-test (:func:`scipy.stats.ttest_rel`): a win when the
+    method is better with p < ``alpha``, a loss when it is worse with p < ``alpha``, a tie
+    otherwise (also when every fold difference is zero, or fewer than two folds pair up).
+    With few folds the test has little power, so most outcomes are ties.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Output of :func:`run_benchmark`.
+    reference : str
+        The method to compare against (e.g. the best peer).
+    metric : str, default="balanced_accuracy"
+    alpha : float, default=0.05
+
+    Returns
+    -------
+    table : DataFrame
+        Indexed by the other methods, with integer columns ``wins``, ``ties``, ``losses``
+        that add up to the number of datasets.
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"dataset": "d", "method": ["a"] * 3 + ["ref"] * 3,
+    ...                         "fold": [0, 1, 2] * 2,
+    ...                         "balanced_accuracy": [0.9, 0.91, 0.92, 0.6, 0.62, 0.61]})
+    >>> win_tie_loss(results, "ref").to_dict("index")
+    {'a': {'wins': 1, 'ties': 0, 'losses': 0}}
+    """
+    methods = set(results["method"])
+    if reference not in methods:
+        raise ValueError(f"reference {reference!r} is not a method of the results; "
+                         f"choose one of {sorted(methods)}.")
+    scores = results.pivot_table(index=["dataset", "fold"], columns="method", values=metric)
+    others = [method for method in scores.columns if method != reference]
+    counts = pd.DataFrame(0, index=pd.Index(others, name="method"),
+                          columns=["wins", "ties", "losses"])
+    for _, folds in scores.groupby(level="dataset"):
+        for method in others:
+            counts.loc[method, _paired_outcome(folds[method], folds[reference], alpha)] += 1
+    return counts

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
 from skorch.dataset import ValidSplit
-from skorch.utils import _sigmoid_then_2d, to_device
+from skorch.utils import to_device, to_numpy
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .data import BatchIterator, TabularDataset, dataset_targets
+from .decision import LINKS, binary_margin_offset, binary_threshold, posthoc_shift
 from .devices import resolve_device
 from .modules import MLP
 from .pretraining import PRETRAIN_METHODS, pretrain_features
@@ -37,7 +38,9 @@ from .semi_supervised import (
     select_pseudo_labels,
 )
 from .scoring import (
+    CompactPrintLog,
     PerClassRecall,
+    check_validation_coverage,
     validation_scoring,
     valid_accuracy,
     valid_balanced_accuracy,
@@ -61,15 +64,6 @@ _INPUT_HINTS = [
 ]
 
 
-def _softmax(logits):
-    return torch.softmax(logits, dim=-1)
-
-
-def _normalised_sigmoid(logits):
-    proba = torch.sigmoid(logits)
-    return proba / proba.sum(dim=-1, keepdim=True)
-
-
 def _encode(y, classes, origin):
     codes = pd.Index(classes).get_indexer(y)
     if np.any(codes < 0):
@@ -79,6 +73,11 @@ def _encode(y, classes, origin):
             f"{np.asarray(classes).tolist()}."
         )
     return codes
+
+
+def _positive_score(logits):
+    """``z_1 - z_0``: the score of ``classes_[1]`` against ``classes_[0]``."""
+    return logits[:, 1] - logits[:, 0]
 
 
 @contextlib.contextmanager
@@ -97,6 +96,9 @@ class _ImbalancedNetMixin:
     """What both estimators share; concrete classes set ``_head``."""
 
     _head = "multiclass"
+
+    #: During ``partial_fit``: the class counts of the earlier chunks (they accumulate).
+    _streaming_counts = None
 
     _parameter_constraints = {
         "beta": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
@@ -177,8 +179,11 @@ class _ImbalancedNetMixin:
 
     def _validate_X(self, X, y=None, reset=False):
         data = (X,) if y is None else (X, y)
+        # training converts to float32 once; prediction keeps float64 as given and
+        # converts batch by batch (no whole float32 copy). Sparse X stays sparse (CSR).
+        dtype = np.float32 if y is not None else (np.float32, np.float64)
         try:
-            return validate_data(self, *data, reset=reset, dtype=np.float32)
+            return validate_data(self, *data, reset=reset, dtype=dtype, accept_sparse="csr")
         except ValueError as exc:
             message = str(exc)
             if "could not convert" in message:
@@ -192,7 +197,7 @@ class _ImbalancedNetMixin:
                 raise
             raise ValueError(f"{message.rstrip()} {hint}") from exc
 
-    def _validate_training_data(self, X, y, reset):
+    def _validate_training_data(self, X, y, reset, classes=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -213,13 +218,28 @@ class _ImbalancedNetMixin:
                 )
             y = y[labeled]
         if not reset:
+            if classes is not None and not np.array_equal(np.asarray(classes),
+                                                          self.classes_):
+                raise ValueError(
+                    f"classes={np.asarray(classes).tolist()} differs from the classes of the "
+                    f"first partial_fit call, {self.classes_.tolist()}; pass the same classes "
+                    "(or none) after the first call."
+                )
             return X, _encode(y, self.classes_, "the first fit"), labeled
-        if self.classes is not None and len(self.classes):
-            classes = np.asarray(self.classes)
-            codes = _encode(y, classes, "the classes parameter")
+        # partial_fit(classes=...) declares every class up front: a first chunk may miss some
+        declared = classes is not None
+        if classes is None and self.classes is not None and len(self.classes):
+            classes = self.classes
+        if classes is not None:
+            classes = np.asarray(classes)
+            if len(np.unique(classes)) != len(classes):
+                raise ValueError(
+                    f"classes={classes.tolist()} has duplicate labels; pass each class once."
+                )
+            codes = _encode(y, classes, "classes")
         else:
             classes, codes = np.unique(y, return_inverse=True)
-        if len(np.unique(codes)) < 2:
+        if len(classes) < 2 or (not declared and len(np.unique(codes)) < 2):
             raise ValueError(
                 f"y has only one class ({np.asarray(classes)[codes[0]].item()!r}); a "
                 "classifier needs samples of at least 2 classes."
@@ -239,10 +259,38 @@ class _ImbalancedNetMixin:
     def get_dataset(self, X, y=None):
         if isinstance(X, torch.utils.data.Dataset):
             return X
-        return TabularDataset(X, y, device=self.device)
+        # without targets (prediction) rows are converted batch by batch
+        return TabularDataset(X, y, device=self.device, lazy=y is None)
+
+    def _split(self, dataset, y, **fit_params):
+        """The internal train/validation split, with errors that name ``train_split``."""
+        if not self.train_split:
+            return dataset, None
+        try:
+            with warnings.catch_warnings():
+                # the split's own "least populated class" warning is replaced by the
+                # check of what the validation rows really hold (check_validation_coverage)
+                warnings.filterwarnings("ignore", message="The least populated class")
+                return self.train_split(dataset, y, **fit_params)
+        except ValueError as exc:
+            if self._streaming_counts is None:
+                raise ValueError(
+                    f"The internal validation split (train_split={self.train_split!r}) "
+                    f"failed on {len(dataset)} rows: {exc} Pass more rows of each class, a "
+                    "split with fewer folds (e.g. train_split=ValidSplit(3, stratified=True)"
+                    "), or train_split=None (no internal validation)."
+                ) from exc
+            warnings.warn(
+                f"This partial_fit chunk of {len(dataset)} rows is too small for the "
+                f"internal validation split ({exc}); it trains on all its rows and records "
+                "no validation scores.", UserWarning, stacklevel=2)
+            return dataset, None
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        dataset_train, dataset_valid = self._split(self.get_dataset(X, y), y, **fit_params)
+        if dataset_valid is not None:
+            check_validation_coverage(dataset_targets(dataset_valid)[0].cpu().numpy(),
+                                      self.classes_)
         replacement = self.rebalance_.make_train_dataset(dataset_train, self.device)
         if replacement is not None:
             dataset_train = replacement
@@ -356,12 +404,16 @@ class _ImbalancedNetMixin:
             ("valid_gmean", validation_scoring(valid_geometric_mean, "valid_gmean")),
             ("valid_macro_f1", validation_scoring(valid_macro_f1, "valid_macro_f1")),
             ("valid_recall", PerClassRecall()),
-            ("print_log", PrintLog()),
+            ("print_log", CompactPrintLog()),
         ]
 
     def _setup_rebalancing(self, y_train, replaced_rows=False):
         counts = np.bincount(y_train, minlength=len(self.classes_))
-        if np.any(counts == 0):
+        if self._streaming_counts is not None:
+            # partial_fit: counts accumulate over the chunks; a class not seen yet
+            # weighs as one row (no row of it is in this chunk's loss anyway)
+            counts = counts + self._streaming_counts
+        elif np.any(counts == 0):
             missing = self.classes_[counts == 0].tolist()
             raise ValueError(
                 f"Class(es) {missing} have no sample in the training split left after the "
@@ -369,6 +421,7 @@ class _ImbalancedNetMixin:
                 "classes, or pass train_split=None (no internal validation)."
             )
         self.class_counts_ = counts
+        counts = np.maximum(counts, 1)
         criterion = self.rebalance_.make_criterion(counts, self._head)
         if criterion is not None and self.criterion is not None:
             raise ValueError(
@@ -414,11 +467,24 @@ class _ImbalancedNetMixin:
             raise ValueError("sample_weight needs imbsk's own loss: pass criterion=None.")
         return _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
 
-    def _train(self, X, y, reset, routing, sample_weight=None, **fit_params):
+    def _train(self, X, y, reset, routing, sample_weight=None, classes=None, **fit_params):
         self._check_params()
-        X, codes, labeled = self._validate_training_data(X, y, reset=reset)
+        X, codes, labeled = self._validate_training_data(X, y, reset=reset, classes=classes)
         sample_weight = self._check_sample_weight(sample_weight, X)
         offset = 0 if reset else len(self.history_ or [])
+        if routing == "partial_fit":
+            previous = None if reset else getattr(self, "class_counts_", None)
+            self._streaming_counts = (np.zeros(len(self.classes_), dtype=np.int64)
+                                      if previous is None else previous)
+        try:
+            self._fit_stages(X, y, codes, labeled, sample_weight, reset, routing, offset,
+                             **fit_params)
+        finally:
+            self.__dict__.pop("_streaming_counts", None)
+        return self
+
+    def _fit_stages(self, X, y, codes, labeled, sample_weight, reset, routing, offset,
+                    **fit_params):
         with _seeded(self.random_state, offset), self._on_device():
             if reset:
                 self.initialize()
@@ -435,7 +501,6 @@ class _ImbalancedNetMixin:
             if self.unlabeled is not None:
                 self._train_with_pseudo_labels(X, y, codes, labeled, sample_weight, routing,
                                                **fit_params)
-        return self
 
     def _pretrain(self, X):
         encoder = getattr(self.module_, "hidden", None)
@@ -459,7 +524,7 @@ class _ImbalancedNetMixin:
         pseudo_codes = np.array([], dtype=np.int64)
         unlabeled_rows = np.flatnonzero(~labeled)
         if len(unlabeled_rows):
-            proba = self._predict_proba_unchecked(X[unlabeled_rows])
+            proba = self._stream(X[unlabeled_rows], self._get_predict_nonlinearity())
             caps = pseudo_label_caps(np.bincount(codes, minlength=len(self.classes_)),
                                      len(unlabeled_rows), self.pseudo_cap)
             rows, pseudo_codes = select_pseudo_labels(proba, self.pseudo_threshold, caps)
@@ -508,14 +573,23 @@ class _ImbalancedNetMixin:
                            **fit_params)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
-        """Continue training for ``max_epochs`` without re-initializing.
+        """Train ``max_epochs`` more on this chunk without re-initializing (streaming).
+
+        The first call (on an unfitted estimator) initializes the network. Class counts
+        accumulate over the calls: ``class_counts_`` is the sum of the training rows of
+        every chunk so far, and the class weights, ``threshold="prior"`` and
+        ``posthoc_tau`` use these running counts, not the last chunk's. A chunk may miss
+        classes (a class not seen yet weighs as one row); a chunk too small for the
+        internal validation split trains on all its rows, with a warning.
 
         Parameters
         ----------
         X, y
             As in :meth:`fit`. After the first call, y may only hold known labels.
-        classes : ignored
-            Present for scikit-learn compatibility; the labels come from the first call.
+        classes : array-like of shape (n_classes,) or None, default=None
+            Every class of the stream, on the first call (as scikit-learn's incremental
+            estimators): needed when the first chunk does not hold them all. Later calls
+            may repeat it; a different value is an error.
         sample_weight, **fit_params
             As in :meth:`fit`.
 
@@ -524,7 +598,7 @@ class _ImbalancedNetMixin:
         self
         """
         return self._train(X, y, reset=not self.initialized_, routing="partial_fit",
-                           sample_weight=sample_weight, **fit_params)
+                           sample_weight=sample_weight, classes=classes, **fit_params)
 
     # --- prediction -------------------------------------------------------------------
 
@@ -548,57 +622,138 @@ class _ImbalancedNetMixin:
     def __sklearn_is_fitted__(self):
         return self._classes_or_none() is not None and hasattr(self, "module_")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _link(self):
+        """Name of the head's probability link in :data:`imbsk.decision.LINKS`."""
+        if self._head == "binary":
+            return "binary"
+        return "sigmoid" if getattr(self.criterion_, "form", "softmax") == "sigmoid" else "softmax"
+
+    def _shifted(self):
+        """A function that adds the post-hoc logit shift (``posthoc_tau``) to logits."""
+        if not self.posthoc_tau:
+            return lambda logits: logits
+        shift = posthoc_shift(self.class_counts_, self.posthoc_tau,
+                              binary=self._head == "binary")
+        shift = torch.as_tensor(shift, dtype=torch.float32)
+        return lambda logits: logits + shift.to(logits.device, logits.dtype)
+
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity != "auto":
             return super()._get_predict_nonlinearity()
-        if self._head == "binary":
-            nonlinearity = _sigmoid_then_2d
-        else:
-            form = getattr(self.criterion_, "form", "softmax")
-            nonlinearity = _normalised_sigmoid if form == "sigmoid" else _softmax
-        if not self.posthoc_tau:
-            return nonlinearity
-        shift = torch.as_tensor(self._posthoc_shift(), dtype=torch.float32)
-        return lambda logits: nonlinearity(logits + shift.to(logits.device, logits.dtype))
+        proba, shifted = LINKS[self._link()][0], self._shifted()
+        # float64, as scikit-learn's classifiers: a confident row's probabilities do not
+        # round to exactly 0 and 1, and predict_log_proba is their logarithm
+        return lambda logits: proba(shifted(logits.double()))
 
-    def _posthoc_shift(self):
-        """-tau * log(prior) for the logits (the log prior odds for a binary head)."""
-        log_prior = np.log(self.class_counts_) - np.log(self.class_counts_.sum())
-        if self._head == "binary":
-            return -self.posthoc_tau * (log_prior[1] - log_prior[0])
-        return -self.posthoc_tau * log_prior
+    def _decision_transform(self):
+        """Logits -> the values of ``decision_function`` (shifted logits, or the margin)."""
+        shifted = self._shifted()
+        if self._head != "binary":
+            if len(self.classes_) == 2:  # scikit-learn's binary convention: one score
+                return lambda logits: _positive_score(shifted(logits))
+            return shifted
+        offset = binary_margin_offset(binary_threshold(self.threshold, self.class_counts_))
+        return lambda logits: shifted(logits.reshape(len(logits))) - offset
 
-    def _predict_proba_unchecked(self, X):
+    def _stream(self, X, transform):
+        """``transform`` of the module's output for X, batch by batch, into one array.
+
+        Only one batch of X (converted to float32, densified if sparse) and of the output
+        is alive at a time besides the result.
+        """
+        out, start = None, 0
         with self._on_device():
-            return NeuralNet.predict_proba(self, X)
+            for logits in self.forward_iter(X, training=False):
+                values = to_numpy(transform(logits))
+                if out is None:
+                    n_rows = len(X) if isinstance(X, torch.utils.data.Dataset) else X.shape[0]
+                    out = np.empty((n_rows, *values.shape[1:]), dtype=values.dtype)
+                out[start:start + len(values)] = values
+                start += len(values)
+        return out
+
+    def _prediction_input(self, X):
+        """X validated for prediction; a torch Dataset (skorch's scorers pass one) as is."""
+        check_is_fitted(self)
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        return self._validate_X(X)
+
+    def _predict_codes(self, X):
+        decision = self._stream(X, self._decision_transform())
+        if decision.ndim == 1:
+            return (decision > 0).astype(np.int64)
+        return decision.argmax(axis=1)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of float64, shape (n_samples, n_classes)
         """
-        check_is_fitted(self)
-        return self._predict_proba_unchecked(self._validate_X(X))
+        return self._stream(self._prediction_input(X), self._get_predict_nonlinearity())
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed from the logits (no log of 0).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._prediction_input(X)
+        if self.predict_nonlinearity != "auto":
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
+        log_proba, shifted = LINKS[self._link()][1], self._shifted()
+        return self._stream(X, lambda logits: log_proba(shifted(logits.double())))
+
+    def decision_function(self, X):
+        """Scores whose argmax (multi-class) or sign (binary) is :meth:`predict`.
+
+        Multi-class: the logits, shifted by ``-posthoc_tau * log(prior)`` as ``predict``
+        uses them; with two classes, scikit-learn's binary convention, the difference
+        of the two (the score of ``classes_[1]``). Binary head: the margin
+        ``z + shift - logit(threshold)`` of the positive class ``classes_[1]``, positive
+        exactly where ``predict`` answers ``classes_[1]`` (``threshold="prior"``
+        included).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) with two classes
+        """
+        return self._stream(self._prediction_input(X), self._decision_transform())
 
     def predict(self, X):
         """Predicted class labels (values from ``classes_``, not indices).
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        return self.classes_[self._predict_codes(self._validate_X(X))]
+        codes = self._predict_codes(self._prediction_input(X))
+        return self.classes_[codes]
 
 
 _SHARED_DOC = """
@@ -728,9 +883,6 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, NeuralNetClassifier):
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                              unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs)
 
-    def _predict_codes(self, X):
-        return self._predict_proba_unchecked(X).argmax(axis=1)
-
 
 class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifier):
     __doc__ = """Binary neural-network classifier (one logit, sigmoid) for imbalanced data.
@@ -784,9 +936,3 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, NeuralNetBinaryClassifi
         tags.classifier_tags.multi_class = False
         return tags
 
-    def _predict_codes(self, X):
-        threshold = self.threshold
-        if threshold == "prior":
-            # threshold moving: positive when p / (1 - p) > n_pos / n_neg, the training odds
-            threshold = self.class_counts_[1] / self.class_counts_.sum()
-        return (self._predict_proba_unchecked(X)[:, 1] > threshold).astype(np.int64)

@@ -6,9 +6,14 @@ of every batch; for small MLPs on tabular data that costs more than the network.
 :class:`BatchIterator` draws an index order from the same PyTorch samplers a
 ``DataLoader`` would use, then slices each batch with one indexing operation. Under the
 same seed it yields the same rows in the same order as ``DataLoader`` (tested).
+
+Sparse X (a one-hot encoding with many levels) stays sparse: :class:`HostRows` keeps the
+CSR matrix and densifies only the rows of each batch. Prediction keeps dense X as given
+too (``lazy=True``), so a float64 input is converted batch by batch, never copied whole.
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch.utils.data import (
     Dataset,
@@ -21,6 +26,7 @@ from torch.utils.data._utils.collate import default_collate
 
 __all__ = [
     "BatchIterator",
+    "HostRows",
     "TabularDataset",
     "dataset_rows",
     "dataset_sample_weight",
@@ -29,18 +35,88 @@ __all__ = [
 ]
 
 
+class HostRows:
+    """Feature rows kept as given (scipy sparse or numpy); indexing returns float32 tensors.
+
+    Stands in for the X tensor of a :class:`TabularDataset`: ``rows[index]`` takes the
+    rows at ``index`` (a long tensor, an int array or a slice) and returns them dense, as
+    a float32 CPU tensor; only those rows are ever densified or converted. skorch moves
+    each batch to the estimator's device.
+
+    Parameters
+    ----------
+    data : scipy sparse matrix/array or ndarray of shape (n_samples, n_features)
+        Sparse data are converted to CSR (row slicing) once.
+
+    Examples
+    --------
+    >>> rows = HostRows(sp.csr_matrix(np.eye(3)))
+    >>> rows[torch.tensor([2, 0])].tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+
+    #: Index tensors are moved here before indexing (the data live in host memory).
+    device = torch.device("cpu")
+
+    def __init__(self, data):
+        self.data = data.tocsr() if sp.issparse(data) else data
+        self.shape = data.shape
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        if torch.is_tensor(index):
+            index = index.cpu().numpy()
+        single = np.ndim(index) == 0 and not isinstance(index, slice)
+        rows = self.data[[index] if single else index]
+        rows = rows.toarray() if sp.issparse(rows) else rows
+        dense = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+        return dense[0] if single else dense
+
+    def subset(self, rows):
+        """The rows at ``rows`` as a new :class:`HostRows` (still sparse, if sparse)."""
+        return HostRows(self.data[np.asarray(rows)])
+
+
+def as_features(X, device=None, lazy=False):
+    """X as the batch source of a :class:`TabularDataset`.
+
+    Sparse X, or any X with ``lazy=True``, becomes :class:`HostRows` (converted per
+    batch); otherwise a float32 tensor on ``device`` (no copy for a C-contiguous float32
+    array on the CPU).
+
+    Examples
+    --------
+    >>> type(as_features(sp.csr_matrix((2, 3)))).__name__
+    'HostRows'
+    >>> as_features(np.zeros((2, 3))).dtype
+    torch.float32
+    """
+    if isinstance(X, HostRows) or torch.is_tensor(X):
+        return X
+    if sp.issparse(X) or lazy:
+        return HostRows(X)
+    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+
+
 class TabularDataset(Dataset):
     """X (float32) and optional y (int64) held as tensors.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like or scipy sparse matrix of shape (n_samples, n_features)
+        Sparse X is kept sparse (:class:`HostRows`): each batch is densified on its own.
     y : array-like of shape (n_samples,) or None
     device : str, torch.device or None, default=None
         Where the tensors live; None keeps them on the CPU. ``from_numpy`` is used, so a
-        C-contiguous float32 array is not copied on the CPU.
+        C-contiguous float32 array is not copied on the CPU. Sparse (and lazy) X stays
+        in host memory.
     sample_weight : array-like of shape (n_samples,) or None, default=None
         If given, batches carry ``(y, sample_weight)`` as their target.
+    lazy : bool, default=False
+        Keep dense X as given and convert it to float32 batch by batch (prediction: no
+        whole float32 copy of a float64 input).
 
     Examples
     --------
@@ -50,8 +126,9 @@ class TabularDataset(Dataset):
     ((2, 2), [1, 1])
     """
 
-    def __init__(self, X, y=None, device=None, sample_weight=None):
-        self.X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+    def __init__(self, X, y=None, device=None, sample_weight=None, lazy=False):
+        self.X = as_features(X, device, lazy)
+        device = self.X.device  # host-kept rows keep their targets in host memory too
         self.y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64),
                                                          device=device)
         self.sample_weight = None if sample_weight is None else torch.as_tensor(
@@ -63,7 +140,7 @@ class TabularDataset(Dataset):
     def _target(self, index):
         if self.y is None:
             # skorch's convention for y=None: a dummy target per row
-            return torch.zeros(len(self.X[index]) if torch.is_tensor(index) else ())
+            return torch.zeros(len(index) if torch.is_tensor(index) else ())
         if self.sample_weight is not None:
             return self.y[index], self.sample_weight[index]
         return self.y[index]
@@ -102,8 +179,10 @@ def dataset_rows(dataset):
 
     Returns
     -------
-    X, y : Tensor
-        The subset's rows, in subset order (a copy for a subset).
+    X : Tensor or HostRows
+        The subset's rows, in subset order (a copy for a subset; sparse rows stay
+        sparse, as :class:`HostRows`).
+    y : Tensor
     rows : ndarray of int
         Index of each returned row in the base dataset.
     n_total : int
@@ -118,6 +197,8 @@ def dataset_rows(dataset):
     """
     y, rows, n_total = dataset_targets(dataset)
     base, _ = _base_and_rows(dataset)
+    if isinstance(base.X, HostRows):
+        return base.X.subset(rows), y, rows, n_total
     return base.X[torch.from_numpy(rows).to(base.X.device)], y, rows, n_total
 
 

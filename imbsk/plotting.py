@@ -18,16 +18,42 @@ def _pyplot():
     return plt
 
 
-def plot_benchmark(table, metric="balanced accuracy", title=None):
-    """Dot plot of a per-dataset score for each method.
+def _rank_order(table):
+    """Columns by mean rank over the rows (1 = highest score), best first; stable on ties."""
+    ranks = table.rank(axis=1, ascending=False).mean()
+    return list(ranks.sort_values(kind="stable").index)
+
+
+def _draw_method(ax, x, y, xerr, style):
+    if xerr is not None:
+        ax.errorbar(x, y, xerr=xerr, fmt="none", ecolor=style["color"], elinewidth=1,
+                    alpha=0.6, zorder=2)
+    face = "none" if style["hollow"] else style["color"]
+    ax.scatter(x, y, marker=style["marker"], facecolors=face, edgecolors=style["color"],
+               linewidths=1.3, s=34, zorder=3, label=style["label"])
+
+
+def plot_benchmark(table, metric="balanced accuracy", title=None, *, errors=None, peers=()):
+    """Dot plot of a per-dataset score for each method, with optional error bars.
+
+    Each dataset is a band; inside it every method has its own row, from the best mean
+    rank (top) to the worst, and the legend lists the methods in that order. Peers are
+    drawn with hollow markers and ``(peer)`` in the legend, other methods filled.
 
     Parameters
     ----------
     table : DataFrame
-        Rows are datasets, columns methods (``imbsk.benchmark.per_dataset_table``).
+        Rows are datasets, columns methods (``imbsk.benchmark.per_dataset_table``); the
+        row labels are printed as they are.
     metric : str, default="balanced accuracy"
         Axis label.
     title : str or None
+    errors : DataFrame or None, default=None
+        Same shape as ``table`` (e.g. the standard deviation over folds,
+        ``per_dataset_table(results, aggfunc="std")``): half-widths of horizontal error
+        bars.
+    peers : collection of str, default=()
+        Columns that are peers (drawn hollow).
 
     Returns
     -------
@@ -36,28 +62,38 @@ def plot_benchmark(table, metric="balanced accuracy", title=None):
     Examples
     --------
     >>> import pandas as pd
-    >>> fig = plot_benchmark(pd.DataFrame({"a": [0.5, 0.7], "b": [0.6, 0.8]},
-    ...                                   index=["d1", "d2"]))
+    >>> table = pd.DataFrame({"a": [0.5, 0.7], "b": [0.6, 0.8]}, index=["d1", "d2"])
+    >>> fig = plot_benchmark(table, errors=table * 0.05, peers=["a"])
     >>> fig.axes[0].get_xlabel()
     'balanced accuracy'
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['b', 'a (peer)']
     """
     plt = _pyplot()
-    datasets = list(table.index)
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(datasets) + 1.8))
+    order = _rank_order(table)
     markers = "osD^v<>ph*XP"
     cmap = plt.get_cmap("tab10" if table.shape[1] <= 10 else "tab20")
-    y = np.arange(len(datasets))
-    for i, method in enumerate(table.columns):
-        offset = (i - (table.shape[1] - 1) / 2) * 0.06
-        ax.scatter(table[method], y + offset, label=method, marker=markers[i % len(markers)],
-                   color=cmap(i), s=36, zorder=3)
-    ax.set_yticks(y, datasets)
-    ax.invert_yaxis()
+    step = 0.8 / len(order)
+    band = max(0.45, 0.075 * len(order))  # inches per dataset: one marker row per method
+    fig, ax = plt.subplots(figsize=(10, band * len(table) + 1.6))
+    y = np.arange(len(table), dtype=float)
+    for rank, method in enumerate(order):
+        i = list(table.columns).index(method)  # colour and marker follow the column
+        style = {"color": cmap(i % cmap.N), "marker": markers[i % len(markers)],
+                 "hollow": method in peers,
+                 "label": f"{method} (peer)" if method in peers else method}
+        xerr = None if errors is None else errors.loc[table.index, method].to_numpy()
+        _draw_method(ax, table[method].to_numpy(), y + (rank - (len(order) - 1) / 2) * step,
+                     xerr, style)
+    for row in y[1::2]:
+        ax.axhspan(row - 0.5, row + 0.5, color="0.93", zorder=0)
+    ax.set_yticks(y, list(table.index))
+    ax.set_ylim(len(table) - 0.5, -0.5)
     ax.set_xlabel(metric)
-    ax.set_ylabel("dataset")
     ax.grid(axis="x", alpha=0.4)
     ax.set_title(title or f"Test-fold {metric} per dataset (mean over folds)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title="method", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9,
+              title="method (best mean rank first)", title_fontsize=9)
     fig.tight_layout()
     return fig
 

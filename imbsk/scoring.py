@@ -5,14 +5,20 @@ compare class indices (the validation targets) with the net's predicted class in
 and share the validation predictions that skorch caches for all scoring callbacks.
 """
 
+import contextlib
+import warnings
+
 import numpy as np
 import torch
 from imblearn.metrics import geometric_mean_score
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import EpochScoring, PrintLog
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
 
 __all__ = [
+    "CompactPrintLog",
     "PerClassRecall",
+    "check_validation_coverage",
     "class_indices",
     "valid_accuracy",
     "valid_balanced_accuracy",
@@ -37,11 +43,71 @@ def class_indices(y):
     return y.detach().cpu().numpy() if torch.is_tensor(y) else np.asarray(y)
 
 
+@contextlib.contextmanager
+def _quiet_metrics():
+    """Silence the metrics' per-epoch complaints about classes missing from a split.
+
+    A class absent from the validation rows is reported once per fit, clearly, by
+    :func:`check_validation_coverage`; the metric functions would otherwise warn about it
+    every epoch ("y_pred contains classes not in y_true", ``UndefinedMetricWarning``,
+    "A single label was found").
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", message="A single label was found")
+        warnings.filterwarnings("ignore", message="y_pred and y_true have different")
+        yield
+
+
 def _score_codes(metric):
     def score(net, X, y):
-        return metric(class_indices(y), net._predict_codes(X))
+        y_pred = net._predict_codes(X)
+        with _quiet_metrics():
+            return metric(class_indices(y), y_pred)
     score.__name__ = metric.__name__
     return score
+
+
+def check_validation_coverage(y_valid, classes):
+    """Warn once if the internal validation rows miss a class.
+
+    With a handful of minority rows, a 5-fold internal split can leave none of them in
+    the validation rows: the validation scores (``valid_bacc``, early stopping on them)
+    then say nothing about that class.
+
+    Parameters
+    ----------
+    y_valid : ndarray of int
+        Class indices of the validation rows.
+    classes : ndarray
+        The estimator's ``classes_``.
+
+    Returns
+    -------
+    missing : list
+        The labels with no validation row.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_validation_coverage(np.array([0, 0, 0]), np.array(["a", "b"]))
+    ['b']
+    >>> "no row of class(es) ['b']" in str(caught[0].message)
+    True
+    """
+    counts = np.bincount(np.asarray(y_valid, dtype=np.int64), minlength=len(classes))
+    missing = np.asarray(classes)[counts == 0].tolist()
+    if missing:
+        warnings.warn(
+            f"The internal validation split ({len(y_valid)} rows) has no row of class(es) "
+            f"{missing}: the validation scores (valid_bacc, valid_gmean, ...) and early "
+            "stopping on them ignore these classes. Use more rows of these classes, a split "
+            "with fewer folds (train_split=ValidSplit(3, stratified=True)), or "
+            "train_split=None.", UserWarning, stacklevel=4)
+    return missing
 
 
 _METRIC_DOC = """{summary}
@@ -121,6 +187,33 @@ class PerClassRecall(EpochScoring):
     def _record_score(self, history, current_score):
         for label, recall in current_score.items():
             history.record(f"{self.name_}_{label}", float(recall))
+
+
+class CompactPrintLog(PrintLog):
+    """skorch's ``PrintLog`` with the columns that fit a 100-column terminal.
+
+    The per-class recalls (one column per class) and the plain accuracy are left out of
+    the printed table; every column is still in ``net.history``. Other keys to leave out
+    go in ``keys_ignored`` as usual.
+
+    Examples
+    --------
+    >>> sorted(CompactPrintLog().initialize().keys_ignored_)
+    ['batches', 'valid_acc']
+    """
+
+    #: Printed-table columns left out, besides the per-class recalls.
+    hidden = ("valid_acc",)
+
+    def initialize(self):
+        super().initialize()
+        self.keys_ignored_ |= set(self.hidden)
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.keys_ignored_ |= {key for key in net.history[-1]
+                               if key.startswith("valid_recall_")}
+        return super().on_epoch_end(net, **kwargs)
 
 
 def validation_scoring(function, name):

@@ -5,7 +5,6 @@ import pickle
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit
@@ -40,7 +39,6 @@ def _with(value, where=(0, 0), data=X):
     (X, np.array(["a"] * 60), ValueError, r"y has only one class \('a'\).*at least 2 classes"),
     (X + 1j, Y, ValueError, "(?s)Complex data not supported.*np.real and np.imag"),
     (_with("red"), Y, ValueError, "X has non-numeric values.*OneHotEncoder in a ColumnTransformer"),
-    (sp.csr_matrix(X), Y, TypeError, r"Sparse data was passed.*Use '.toarray\(\)'"),
 ])
 def test_bad_training_input(X_, y_, error, match):
     clf = ImbalancedNetClassifier(max_epochs=1)

@@ -14,7 +14,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["list_keel", "load_keel", "make_digits_parity", "make_long_tailed_digits"]
+__all__ = ["imbalance_ratio", "list_keel", "load_keel", "make_digits_parity",
+           "make_long_tailed_digits"]
 
 _DATA = resources.files(__package__) / "data"
 
@@ -32,16 +33,34 @@ def list_keel():
     ['pima', 'vehicle0', 'segment0']
     """
     names = [p.name.removesuffix(".csv") for p in _DATA.iterdir() if p.name.endswith(".csv")]
-    return sorted(names, key=lambda name: (_imbalance_ratio(_read(name)), name))
+    return sorted(names, key=lambda name: (imbalance_ratio(_read(name)["label"]), name))
 
 
 def _read(name):
     return pd.read_csv(_DATA / f"{name}.csv")
 
 
-def _imbalance_ratio(frame):
-    counts = frame["label"].value_counts()
-    return counts.max() / counts.min()
+def imbalance_ratio(y):
+    """Imbalance ratio of a label vector: largest class count over smallest class count.
+
+    Parameters
+    ----------
+    y : array-like of labels
+
+    Returns
+    -------
+    ratio : float >= 1
+
+    Examples
+    --------
+    >>> imbalance_ratio(["a", "a", "a", "b"])
+    3.0
+    >>> X, y = load_keel("yeast5", return_X_y=True)
+    >>> round(imbalance_ratio(y), 1)
+    32.7
+    """
+    counts = pd.Series(np.asarray(y)).value_counts()
+    return float(counts.max() / counts.min())
 
 
 def load_keel(name, *, as_frame=True, return_X_y=False):
@@ -84,7 +103,7 @@ def load_keel(name, *, as_frame=True, return_X_y=False):
     if return_X_y:
         return X, y
     return Bunch(data=X, target=y, frame=frame, feature_names=list(frame.columns[:-1]),
-                 nominal_features=nominal, imbalance_ratio=float(_imbalance_ratio(frame)))
+                 nominal_features=nominal, imbalance_ratio=imbalance_ratio(y))
 
 
 def _digits_split(test_size, random_state):

@@ -12,7 +12,7 @@ import torch
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from ..data import TabularDataset, dataset_rows, dataset_sample_weight
+from ..data import HostRows, TabularDataset, as_features, dataset_rows, dataset_sample_weight
 from .base import RebalanceStrategy
 
 __all__ = ["ImblearnResampling", "ResampledDataset"]
@@ -48,7 +48,7 @@ class ResampledDataset(TabularDataset):
     """
 
     def __init__(self, X, y, sampler, device=None, sample_weight=None):
-        self.X_original = np.asarray(X, dtype=np.float32)
+        self.X_original = X if hasattr(X, "tocsr") else np.asarray(X, dtype=np.float32)
         self.y_original = np.asarray(y)
         self.weight_original = None if sample_weight is None else np.asarray(sample_weight)
         self.sampler = sampler
@@ -70,17 +70,17 @@ class ResampledDataset(TabularDataset):
                 f"validation split), whose class counts are {counts}: {exc} For a small "
                 "minority, lower k_neighbors/n_neighbors or use train_split=None."
             ) from exc
+        if self.weight_original is not None and not hasattr(sampler, "sample_indices_"):
+            raise ValueError(
+                f"sample_weight cannot follow the rows {type(sampler).__name__} makes (it "
+                "creates new rows and has no sample_indices_). Use a sampler that selects "
+                "rows (RandomOverSampler, RandomUnderSampler, ...) or resample before fit."
+            )
+        self.X = as_features(X, self.device)
+        self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=self.X.device)
         if self.weight_original is not None:
-            if not hasattr(sampler, "sample_indices_"):
-                raise ValueError(
-                    f"sample_weight cannot follow the rows {type(sampler).__name__} makes (it "
-                    "creates new rows and has no sample_indices_). Use a sampler that selects "
-                    "rows (RandomOverSampler, RandomUnderSampler, ...) or resample before fit."
-                )
             self.sample_weight = torch.as_tensor(
-                self.weight_original[sampler.sample_indices_], device=self.device)
-        self.X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=self.device)
-        self.y = torch.as_tensor(np.asarray(y, dtype=np.int64), device=self.device)
+                self.weight_original[sampler.sample_indices_], device=self.X.device)
         self.draws += 1
         return self
 
@@ -136,7 +136,8 @@ class ImblearnResampling(RebalanceStrategy):
     def make_train_dataset(self, dataset_train, device):
         X, y, _, _ = dataset_rows(dataset_train)
         weight = dataset_sample_weight(dataset_train)
-        dataset = ResampledDataset(X.cpu().numpy(), y.cpu().numpy(), self.sampler, device,
+        X = X.data if isinstance(X, HostRows) else X.cpu().numpy()
+        dataset = ResampledDataset(X, y.cpu().numpy(), self.sampler, device,
                                    None if weight is None else weight.cpu().numpy())
         return dataset.redraw(_draw_seed())
 

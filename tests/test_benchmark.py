@@ -1,0 +1,60 @@
+"""Tables of imbsk.benchmark, on hand-made results (no training)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imbsk.benchmark import per_dataset_table, summarize, win_tie_loss
+
+
+def _results(scores):
+    """scores: {(dataset, method): fold scores} -> a run_benchmark-like frame."""
+    rows = [{"dataset": d, "method": m, "fold": f, "balanced_accuracy": s, "g_mean": s,
+             "macro_f1": s} for (d, m), fold_scores in scores.items()
+            for f, s in enumerate(fold_scores)]
+    return pd.DataFrame(rows)
+
+
+def test_win_tie_loss_follows_the_paired_t_test():
+    results = _results({
+        ("d1", "ref"): [0.5, 0.6, 0.7, 0.8, 0.9], ("d1", "m"): [0.6, 0.7, 0.8, 0.9, 1.0],
+        ("d2", "ref"): [0.5, 0.6, 0.7, 0.8, 0.9], ("d2", "m"): [0.5, 0.6, 0.7, 0.8, 0.9],
+        ("d3", "ref"): [0.5, 0.6, 0.7, 0.8, 0.9], ("d3", "m"): [0.3, 0.5, 0.6, 0.6, 0.8],
+        ("d4", "ref"): [0.5, 0.6, 0.7, 0.8, 0.9], ("d4", "m"): [0.9, 0.2, 0.8, 0.6, 0.7],
+    })
+    counts = win_tie_loss(results, "ref")
+    # d1: +0.1 on every fold (t = inf, a win); d2: all differences zero (NaN p, a tie);
+    # d3: always lower (a loss); d4: noise (a tie)
+    assert counts.loc["m"].to_dict() == {"wins": 1, "ties": 2, "losses": 1}
+    assert counts.sum(axis=1).tolist() == [4]
+
+
+def test_win_tie_loss_pairs_by_fold_and_skips_missing_folds():
+    results = _results({("d", "ref"): [0.5, 0.6, 0.7], ("d", "m"): [0.7, 0.8, np.nan]})
+    assert win_tie_loss(results, "ref").loc["m"].to_dict() == {"wins": 1, "ties": 0,
+                                                                 "losses": 0}
+    single = _results({("d", "ref"): [0.5], ("d", "m"): [0.9]})
+    assert win_tie_loss(single, "ref").loc["m", "ties"] == 1
+
+
+def test_win_tie_loss_names_a_missing_reference():
+    with pytest.raises(ValueError, match=r"reference 'rf' is not a method .* \['m', 'ref'\]"):
+        win_tie_loss(_results({("d", "ref"): [0.5, 0.6], ("d", "m"): [0.7, 0.8]}), "rf")
+
+
+def test_summary_std_is_the_mean_over_datasets_of_the_fold_std():
+    results = _results({("d1", "balanced_rf"): [0.6, 0.8], ("d2", "balanced_rf"): [0.9, 0.9],
+                        ("d1", "inverse"): [0.5, 0.5], ("d2", "inverse"): [0.7, 0.9]})
+    table = summarize(results)
+    assert list(table.index) == ["balanced_rf", "inverse"]
+    assert table["kind"].tolist() == ["peer", "imbsk"]
+    np.testing.assert_allclose(table["balanced_accuracy"], [0.8, 0.65])
+    np.testing.assert_allclose(table["balanced_accuracy_std"], [np.sqrt(0.02) / 2] * 2)
+
+
+def test_per_dataset_rows_follow_the_imbalance_ratio():
+    results = _results({("yeast5", "m"): [0.5, 0.7], ("other", "m"): [0.1, 0.1],
+                        ("pima", "m"): [0.6, 0.6]})
+    assert list(per_dataset_table(results).index) == ["pima", "yeast5", "other"]
+    with pytest.raises(ValueError, match="aggfunc must be 'mean' or 'std', got 'median'"):
+        per_dataset_table(results, aggfunc="median")
