@@ -327,20 +327,32 @@ class BatchIterator:
         return torch.from_numpy(indices)
 
     def __iter__(self):
-        if not isinstance(self.sampler, SequentialSampler):
+        sequential = isinstance(self.sampler, SequentialSampler)
+        if not sequential:
             # DataLoader draws one number from the global RNG (its workers' base seed)
             # before the sampler runs; doing the same keeps the random streams identical.
             # A sequential pass (prediction) leaves the caller's RNG alone.
             torch.empty((), dtype=torch.int64).random_()
-        order = self._order()
-        if self._rows is not None:
-            order = self._rows[order]
         fast = isinstance(self._base, TabularDataset)
-        if fast:
-            order = order.to(self._base.X.device)
-        stop = len(self) * self.batch_size if self.drop_last else len(order)
+        device = self._base.X.device if fast else None
+        n = len(self.sampler)
+        if sequential and self._rows is None:
+            # a pass over a whole dataset (prediction): each batch's index is made on its
+            # own, never an index of every row (38 MiB for 5 million rows)
+            def batch_index(start):
+                return torch.arange(start, min(start + self.batch_size, n), device=device)
+        else:
+            order = self._order()
+            if self._rows is not None:
+                order = self._rows[order]
+            if fast:
+                order = order.to(device)
+
+            def batch_index(start):
+                return order[start:start + self.batch_size]
+        stop = len(self) * self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
-            index = order[start:start + self.batch_size]
+            index = batch_index(start)
             if fast:
                 yield self._base._take(index)
             else:

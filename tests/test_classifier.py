@@ -228,3 +228,126 @@ def test_dataframe_input_records_feature_names(imbalanced_data):
     np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
     assert clf.n_features_in_ == 8
     clf.predict(frame)
+
+
+def _chunks(X, y):
+    """Four chunks: one without class 1, a middle one, a 10-row one and a 4-row one."""
+    minority = np.flatnonzero(y == "positive")
+    majority = np.flatnonzero(y == "negative")
+    first = majority[:300]
+    second = np.r_[majority[300:480], minority[:-5]]
+    third = np.r_[majority[480:488], minority[-5:-3]]
+    fourth = np.r_[majority[488:490], minority[-2:]]
+    return [(X[rows], y[rows]) for rows in (first, second, third, fourth)]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_streaming_partial_fit_accumulates_counts_over_chunks(Estimator, imbalanced_data):
+    X, y = imbalanced_data
+    decision = {"threshold": "prior"} if Estimator is ImbalancedNetBinaryClassifier else \
+        {"posthoc_tau": 1.0}
+    clf = Estimator(rebalance="inverse", max_epochs=2, random_state=0, **decision)
+    counts = []
+    for X_chunk, y_chunk in _chunks(X, y)[:3]:
+        clf.partial_fit(X_chunk, y_chunk, classes=["negative", "positive"])
+        counts.append(clf.class_counts_.copy())
+    np.testing.assert_array_equal(clf.classes_, ["negative", "positive"])
+    # the first chunk has no positive row: its count is 0, and training still ran
+    np.testing.assert_array_equal(counts[0], [240, 0])
+    # counts add up over the chunks (their training rows: 4 of 5 with the internal split)
+    assert (counts[1] - counts[0]).sum() == len(_chunks(X, y)[1][1]) - 48  # 48 validate
+    assert counts[1][1] > 0
+    assert (counts[2] - counts[1]).sum() == 8
+    # weights come from the running counts, not from the last chunk
+    expected = 1 / counts[2]
+    np.testing.assert_allclose(clf.class_weight_, expected / expected.sum() * 2, rtol=1e-6)
+    # a chunk smaller than the split's 5 folds trains on all its rows, with a warning
+    X_small, y_small = _chunks(X, y)[3]
+    with pytest.warns(UserWarning, match="chunk of 4 rows is too small for the internal"):
+        clf.partial_fit(X_small, y_small)
+    np.testing.assert_array_equal(clf.class_counts_ - counts[2], [2, 2])
+    assert len(clf.history) == 8
+    assert set(clf.predict(X)) <= {"negative", "positive"}
+
+
+def test_partial_fit_classes_must_not_change(imbalanced_data):
+    X, y = imbalanced_data
+    clf = ImbalancedNetClassifier(max_epochs=1, random_state=0)
+    clf.partial_fit(X, y, classes=["negative", "positive"])
+    with pytest.raises(ValueError, match="differs from the classes of the first partial_fit"):
+        clf.partial_fit(X, y, classes=["negative", "positive", "other"])
+    with pytest.raises(ValueError, match=r"y contains labels not in classes: \['unknown'\]"):
+        ImbalancedNetClassifier(max_epochs=1).partial_fit(
+            X[:4], ["a", "b", "unknown", "a"], classes=["a", "b"])
+    with pytest.raises(ValueError, match="duplicate labels"):
+        ImbalancedNetClassifier(max_epochs=1).partial_fit(X[:4], ["a", "b", "a", "a"],
+                                                          classes=["a", "b", "a"])
+
+
+def test_partial_fit_without_classes_on_a_one_class_chunk_is_refused(imbalanced_data):
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="only one class"):
+        ImbalancedNetClassifier(max_epochs=1).partial_fit(X[y == "negative"],
+                                                          y[y == "negative"])
+
+
+def test_fit_with_too_few_rows_for_the_split_names_train_split():
+    X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"internal validation split \(train_split=.*\) "
+                                         r"failed on 4 rows.*train_split=None"):
+        ImbalancedNetClassifier(max_epochs=1).fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("rebalance", [None, "difficulty", "class_balanced_sampling"])
+def test_sparse_one_hot_through_a_column_transformer(Estimator, rebalance):
+    rng = np.random.default_rng(0)
+    n = 1500
+    zip_code = rng.permutation(np.arange(n) % 300).astype(str)
+    income = rng.normal(size=n)
+    y = np.where((zip_code.astype(int) % 10 == 0) | (income > 1.8), "churn", "stay")
+    frame = pd.DataFrame({"zip": zip_code, "income": income})
+    prep = ColumnTransformer([("zip", OneHotEncoder(handle_unknown="ignore"), ["zip"]),
+                              ("num", StandardScaler(), ["income"])])
+    assert prep.fit_transform(frame).format == "csr"  # 301 columns: sparse output
+    pipe = make_pipeline(prep, Estimator(rebalance=rebalance, max_epochs=15, lr=0.01,
+                                         random_state=0))
+    pipe.fit(frame, y)
+    clf = pipe[-1]
+    assert clf.n_features_in_ == 301
+    predicted = pipe.predict(frame)
+    assert set(predicted) <= {"churn", "stay"}
+    from sklearn.metrics import balanced_accuracy_score
+    assert balanced_accuracy_score(y, predicted) > 0.7
+    # the same model on the densified matrix: the same probabilities
+    dense = prep.transform(frame).toarray()
+    np.testing.assert_allclose(clf.predict_proba(prep.transform(frame)),
+                               clf.predict_proba(dense), rtol=1e-6)
+
+
+def test_sparse_rows_are_never_densified_whole(monkeypatch, imbalanced_data):
+    import scipy.sparse as sp
+
+    X, y = imbalanced_data
+    densified = []
+    original = sp.csr_matrix.toarray
+
+    def recording_toarray(self, *args, **kwargs):
+        densified.append(self.shape[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
+    clf = ImbalancedNetClassifier(max_epochs=2, batch_size=64, random_state=0)
+    clf.fit(sp.csr_matrix(X), y).predict_proba(sp.csr_matrix(X))
+    assert densified and max(densified) <= 128  # training and prediction batches only
+
+
+def test_imblearn_sampler_keeps_sparse_rows_sparse(imbalanced_data):
+    import scipy.sparse as sp
+    from imblearn.over_sampling import RandomOverSampler
+
+    X, y = imbalanced_data
+    clf = ImbalancedNetClassifier(rebalance=RandomOverSampler(), max_epochs=2, random_state=0)
+    clf.fit(sp.csr_matrix(X), y)
+    counts = clf.class_counts_
+    assert counts[0] == counts[1]  # over-sampled to balance

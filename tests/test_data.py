@@ -90,3 +90,32 @@ def test_a_dataloader_over_the_tabular_dataset_gives_the_same_batches():
     ours = _collect(BatchIterator(dataset, batch_size=16, shuffle=True))
     torch.manual_seed(11)
     _assert_same_batches(ours, _collect(DataLoader(dataset, batch_size=16, shuffle=True)))
+
+
+def test_host_rows_densify_only_the_rows_asked_for():
+    import scipy.sparse as sp
+
+    from imbsk.data import HostRows
+
+    dense = np.arange(12, dtype=np.float64).reshape(4, 3)
+    for data in (sp.csc_matrix(dense), sp.csr_array(dense), dense):
+        rows = HostRows(data)
+        assert len(rows) == 4 and rows.shape == (4, 3)
+        np.testing.assert_array_equal(rows[torch.tensor([3, 1])], dense[[3, 1]])
+        np.testing.assert_array_equal(rows[1:3], dense[1:3])
+        np.testing.assert_array_equal(rows[2], dense[2])
+        assert rows[0:2].dtype == torch.float32
+    subset = HostRows(sp.csr_matrix(dense)).subset([2, 0])
+    assert sp.issparse(subset.data)
+    np.testing.assert_array_equal(subset[0:2], dense[[2, 0]])
+
+
+def test_sparse_dataset_batches_through_the_iterator():
+    import scipy.sparse as sp
+
+    X = sp.random(50, 7, density=0.2, format="csr", random_state=0, dtype=np.float64)
+    dataset = TabularDataset(X, np.arange(50) % 2)
+    batches = list(BatchIterator(Subset(dataset, np.arange(10, 50)), batch_size=16))
+    assert [len(b[0]) for b in batches] == [16, 16, 8]
+    np.testing.assert_allclose(torch.cat([b[0] for b in batches]), X[10:].toarray(),
+                               rtol=1e-6)
