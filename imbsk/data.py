@@ -21,18 +21,58 @@ from torch.utils.data import (
     SequentialSampler,
     Subset,
     WeightedRandomSampler,
+    default_collate,
 )
-from torch.utils.data._utils.collate import default_collate
+
 
 __all__ = [
     "BatchIterator",
     "HostRows",
     "TabularDataset",
+    "weighted_draw",
     "dataset_rows",
     "dataset_sample_weight",
     "dataset_targets",
+    "is_tabular",
     "iter_feature_batches",
 ]
+
+
+#: ``torch.multinomial`` draws from at most this many categories.
+MULTINOMIAL_LIMIT = 2**24
+
+
+def weighted_draw(weights, num_samples, generator=None):
+    """Indices drawn with replacement, ``i`` with probability ∝ ``weights[i]``.
+
+    ``torch.multinomial`` (the draw of ``WeightedRandomSampler``) up to 2**24 rows, the
+    same random stream as the sampler; above its limit, inverse-CDF sampling (a binary
+    search of uniform draws in the cumulative weights).
+
+    Parameters
+    ----------
+    weights : Tensor of shape (n,)
+        Non-negative, not all zero.
+    num_samples : int
+    generator : torch.Generator or None
+
+    Returns
+    -------
+    indices : LongTensor of shape (num_samples,)
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> weighted_draw(torch.tensor([0.0, 1.0, 0.0]), 4).tolist()
+    [1, 1, 1, 1]
+    """
+    if len(weights) <= MULTINOMIAL_LIMIT:
+        return torch.multinomial(weights, num_samples, replacement=True, generator=generator)
+    cumulative = torch.cumsum(weights.double(), dim=0)
+    uniform = torch.rand(num_samples, dtype=torch.float64, generator=generator,
+                         device=weights.device)
+    indices = torch.searchsorted(cumulative, uniform * cumulative[-1], right=True)
+    return indices.clamp_max_(len(weights) - 1)
 
 
 class HostRows:
@@ -174,6 +214,18 @@ def _base_and_rows(dataset):
     return dataset, rows
 
 
+def is_tabular(dataset):
+    """Whether ``dataset`` is a :class:`TabularDataset` or a (nested) ``Subset`` of one.
+
+    Examples
+    --------
+    >>> ds = TabularDataset(np.zeros((3, 1)), np.arange(3))
+    >>> is_tabular(Subset(Subset(ds, [0, 1]), [1])), is_tabular([1, 2])
+    (True, False)
+    """
+    return isinstance(_base_and_rows(dataset)[0], TabularDataset)
+
+
 def dataset_rows(dataset):
     """X, y of a (subset of a) :class:`TabularDataset`, with the rows into the base.
 
@@ -224,7 +276,8 @@ def dataset_targets(dataset):
     base, rows = _base_and_rows(dataset)
     if rows is None:
         rows = torch.arange(len(base))
-    return base.y[rows.to(base.y.device)], rows.numpy(), len(base)
+    y = torch.as_tensor(base.y)  # a skorch Dataset (dataset=) may hold a numpy y
+    return y[rows.to(y.device)], rows.numpy(), len(base)
 
 
 def iter_feature_batches(dataset, batch_size):
@@ -315,8 +368,10 @@ class BatchIterator:
         sampler = self.sampler
         if isinstance(sampler, SequentialSampler):
             return torch.arange(len(sampler))
+        if type(sampler) is WeightedRandomSampler and sampler.replacement:
+            return weighted_draw(sampler.weights, sampler.num_samples, sampler.generator)
         if type(sampler) is WeightedRandomSampler:
-            return torch.multinomial(sampler.weights, sampler.num_samples, sampler.replacement,
+            return torch.multinomial(sampler.weights, sampler.num_samples, False,
                                      generator=sampler.generator)
         if (type(sampler) is RandomSampler and sampler.generator is None
                 and not sampler.replacement and sampler.num_samples == len(sampler.data_source)):

@@ -18,11 +18,19 @@ margin ``z + shift - logit(threshold)`` (binary), so that ``predict`` is the arg
 import numpy as np
 import torch
 import torch.nn.functional as F
+from skorch.exceptions import NotInitializedError
+from skorch.utils import to_numpy
+from torch.utils.data import Dataset
+
+from ._compat import uncompiled
+from ._validation import validate_features
 
 __all__ = [
     "LINKS",
-    "binary_threshold",
+    "BinaryDecisionMixin",
+    "DecisionMixin",
     "binary_margin_offset",
+    "binary_threshold",
     "posthoc_shift",
 ]
 
@@ -133,3 +141,218 @@ def binary_margin_offset(threshold):
     """
     with np.errstate(divide="ignore"):
         return float(np.log(threshold) - np.log1p(-threshold))
+
+
+def _positive_score(logits):
+    """``z_1 - z_0``: the score of ``classes_[1]`` against ``classes_[0]``."""
+    return logits[:, 1] - logits[:, 0]
+
+
+def _check_finite(logits):
+    if not torch.isfinite(logits).all():
+        bad = int((~torch.isfinite(logits)).reshape(len(logits), -1).any(dim=1).sum())
+        raise ValueError(
+            f"The network's outputs are not finite (NaN or infinite) for {bad} of "
+            f"{len(logits)} rows in a batch, so no probability or label can be given. "
+            "Training diverged (lower lr, or look at train_loss in history), or X has "
+            "values too large for float32 arithmetic (scale the features)."
+        )
+    return logits
+
+
+class DecisionMixin:
+    """``predict``, ``predict_proba``, ``predict_log_proba`` and ``decision_function``.
+
+    Every method streams: the module's outputs come batch by batch (skorch's
+    ``forward_iter``) and are written into one preallocated array. The multi-class head
+    is the default; the binary estimator overrides :meth:`_link`, :meth:`_posthoc_shift`
+    and :meth:`_decision_transform`.
+
+    Examples
+    --------
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> issubclass(ImbalancedNetClassifier, DecisionMixin)
+    True
+    """
+
+    def __sklearn_is_fitted__(self):
+        return bool(self.initialized_) and self._classes_or_none() is not None
+
+    def _check_fitted(self):
+        if not self.initialized_:
+            raise NotInitializedError(
+                f"This {type(self).__name__} instance is not initialized yet. Call "
+                "'initialize' or 'fit' with appropriate arguments before using this method."
+            )
+        if not self.__sklearn_is_fitted__():
+            raise NotInitializedError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no classes_. "
+                "Call 'fit', or pass classes=[...] before 'initialize'."
+            )
+
+    def _own_link(self):
+        """Whether imbsk's link applies: its own loss and ``predict_nonlinearity="auto"``.
+
+        With a criterion of the user's own, skorch's rule infers the nonlinearity from
+        it (softmax for ``CrossEntropyLoss``, sigmoid for ``BCEWithLogitsLoss``, none
+        otherwise: the module then outputs probabilities).
+        """
+        return self.predict_nonlinearity == "auto" and self.criterion is None
+
+    def _link(self):
+        """Name of the head's probability link in :data:`LINKS`."""
+        form = getattr(uncompiled(self.criterion_), "form", "softmax")
+        return "sigmoid" if form == "sigmoid" else "softmax"
+
+    def _posthoc_shift(self):
+        return posthoc_shift(self.class_counts_, self.posthoc_tau)
+
+    def _shifted(self):
+        """A function that adds the post-hoc logit shift (``posthoc_tau``) to logits."""
+        if not self.posthoc_tau:
+            return lambda logits: logits
+        shift = torch.as_tensor(self._posthoc_shift(), dtype=torch.float32)
+        return lambda logits: logits + shift.to(logits.device, logits.dtype)
+
+    def _get_predict_nonlinearity(self):
+        if not self._own_link():
+            return super()._get_predict_nonlinearity()
+        proba, shifted = LINKS[self._link()][0], self._shifted()
+        # float64, as scikit-learn's classifiers: a confident row's probabilities do not
+        # round to exactly 0 and 1, and predict_log_proba is their logarithm
+        return lambda logits: proba(shifted(logits.double()))
+
+    def _decision_transform(self):
+        """Logits -> the values of ``decision_function``."""
+        shifted = self._shifted()
+        if len(self.classes_) == 2:  # scikit-learn's binary convention: one score
+            return lambda logits: _positive_score(shifted(logits))
+        return shifted
+
+    def _stream(self, X, transform):
+        """``transform`` of the module's output for X, batch by batch, into one array."""
+        out, start = None, 0
+        with self._on_device():
+            for logits in self.forward_iter(X, training=False):
+                values = to_numpy(transform(_check_finite(logits)))
+                if out is None:
+                    n_rows = len(X) if isinstance(X, Dataset) else X.shape[0]
+                    out = np.empty((n_rows, *values.shape[1:]), dtype=values.dtype)
+                out[start:start + len(values)] = values
+                start += len(values)
+        return out
+
+    def _prediction_input(self, X):
+        """X validated for prediction; a torch Dataset (skorch's scorers pass one) as is."""
+        self._check_fitted()
+        return X if isinstance(X, Dataset) else validate_features(self, X)
+
+    def _predict_codes(self, X):
+        if not self._own_link():
+            return self._codes_from_proba(self._proba(X))
+        decision = self._stream(X, self._decision_transform())
+        if decision.ndim == 1:
+            return (decision > 0).astype(np.int64)
+        return decision.argmax(axis=1)
+
+    def _codes_from_proba(self, proba):
+        return proba.argmax(axis=1)
+
+    def _proba(self, X):
+        proba = self._stream(X, self._get_predict_nonlinearity())
+        # a one-output module with skorch's rule gives the positive class's probability
+        return np.stack([1 - proba, proba], axis=1) if proba.ndim == 1 else proba
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of float64, shape (n_samples, n_classes)
+        """
+        return self._proba(self._prediction_input(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed from the logits (no log of 0).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._prediction_input(X)
+        if not self._own_link():
+            with np.errstate(divide="ignore"):
+                return np.log(self._proba(X))
+        log_proba, shifted = LINKS[self._link()][1], self._shifted()
+        return self._stream(X, lambda logits: log_proba(shifted(logits.double())))
+
+    def decision_function(self, X):
+        """Scores whose argmax (multi-class) or sign (two classes) is :meth:`predict`.
+
+        Multi-class: the logits, shifted by ``-posthoc_tau * log(prior)`` as ``predict``
+        uses them; with two classes, scikit-learn's binary convention, the difference
+        of the two (the score of ``classes_[1]``). Binary head: the margin
+        ``z + shift - logit(threshold)`` of the positive class ``classes_[1]``, positive
+        exactly where ``predict`` answers ``classes_[1]`` (``threshold="prior"``
+        included).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) with two classes
+        """
+        return self._stream(self._prediction_input(X), self._decision_transform())
+
+    def predict(self, X):
+        """Predicted class labels (values from ``classes_``, not indices).
+
+        A torch ``Dataset`` (what skorch's scoring callbacks pass) holds encoded targets,
+        so for one the class indices are returned, as skorch does.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, DataFrame or torch Dataset
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        codes = self._predict_codes(self._prediction_input(X))
+        return codes if isinstance(X, Dataset) else self.classes_[codes]
+
+
+class BinaryDecisionMixin(DecisionMixin):
+    """The decision rule of the one-logit head: sigmoid, log-odds shift, threshold.
+
+    Examples
+    --------
+    >>> from imbsk import ImbalancedNetBinaryClassifier
+    >>> issubclass(ImbalancedNetBinaryClassifier, BinaryDecisionMixin)
+    True
+    """
+
+    def _link(self):
+        return "binary"
+
+    def _codes_from_proba(self, proba):
+        threshold = binary_threshold(self.threshold, self.class_counts_)
+        return (proba[:, 1] > threshold).astype(np.int64)
+
+    def _posthoc_shift(self):
+        return posthoc_shift(self.class_counts_, self.posthoc_tau, binary=True)
+
+    def _decision_transform(self):
+        shifted = self._shifted()
+        offset = binary_margin_offset(binary_threshold(self.threshold, self.class_counts_))
+        return lambda logits: shifted(logits.reshape(len(logits))) - offset

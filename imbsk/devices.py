@@ -1,8 +1,18 @@
-"""One function that turns the ``device`` parameter into a torch device string."""
+"""The ``device`` parameter, and the seeding of torch's random generator for one fit."""
 
+import contextlib
+import threading
+import warnings
+
+import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "resolved_device", "seeded"]
+
+#: Threads inside a seeded fit right now (``seeded`` warns when they overlap).
+_SEEDED_THREADS = set()
+_SEEDED_LOCK = threading.Lock()
 
 
 def resolve_device(device):
@@ -53,3 +63,74 @@ def resolve_device(device):
                 "device(s) are visible; use an index below that, or device='cuda'."
             )
     return str(device) if not isinstance(device, str) else device
+
+
+@contextlib.contextmanager
+def seeded(random_state, offset=0):
+    """Seed torch's global generator inside the block; restore its state afterwards.
+
+    PyTorch draws weight initialisation, dropout masks and sampler orders from one
+    global generator per process, so fits that overlap in *threads* (a threading joblib
+    backend) draw from each other's stream: their results are not reproducible. A
+    ``UserWarning`` says so when that happens; processes (joblib's default loky backend,
+    Dask workers) are unaffected.
+
+    Parameters
+    ----------
+    random_state : int, RandomState or None
+        None leaves the generator alone.
+    offset : int, default=0
+        Added to the seed (``partial_fit`` calls continue from a different seed).
+
+    Examples
+    --------
+    >>> with seeded(0):
+    ...     a = torch.rand(1)
+    >>> with seeded(0):
+    ...     b = torch.rand(1)
+    >>> bool(a == b)
+    True
+    """
+    if random_state is None:
+        yield
+        return
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max)) + offset
+    me = threading.get_ident()
+    with _SEEDED_LOCK:
+        overlapping = bool(_SEEDED_THREADS - {me})
+        _SEEDED_THREADS.add(me)
+    if overlapping:
+        warnings.warn(
+            "Fits with a random_state overlap in threads: PyTorch draws weight "
+            "initialisation, dropout and sampling from one global generator per process, "
+            "so these fits are not reproducible. Run them in processes (joblib's default "
+            "'loky' backend, n_jobs) for reproducible results.", UserWarning, stacklevel=3)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        with _SEEDED_LOCK:
+            _SEEDED_THREADS.discard(me)
+
+
+@contextlib.contextmanager
+def resolved_device(net):
+    """``net.device`` resolved ("auto" -> "cuda" or "cpu") inside the block, then restored.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(device="auto")
+    >>> with resolved_device(net):
+    ...     net.device in ("cpu", "cuda")
+    True
+    >>> net.device
+    'auto'
+    """
+    requested = net.device
+    net.device = resolve_device(requested)
+    try:
+        yield
+    finally:
+        net.device = requested

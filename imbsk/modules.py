@@ -2,7 +2,32 @@
 
 from torch import nn
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "output_layer"]
+
+
+def output_layer(module):
+    """The classifier of ``module``: its last ``nn.Linear`` sub-module.
+
+    Used wherever a strategy acts on the output layer (prior bias, cRT, τ-norm).
+
+    Raises
+    ------
+    ValueError
+        If the module has no ``nn.Linear`` layer.
+
+    Examples
+    --------
+    >>> output_layer(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))).out_features
+    3
+    """
+    layers = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError(
+            f"This strategy acts on the last nn.Linear layer of the module (its classifier), "
+            f"and {type(module).__name__} has none. Use the built-in MLP (module=None) or a "
+            "module whose classifier is an nn.Linear."
+        )
+    return layers[-1]
 
 
 class MLP(nn.Module):

@@ -23,6 +23,7 @@ from skorch import NeuralNet
 from torch import nn
 
 from .data import BatchIterator, TabularDataset
+from .modules import output_layer
 
 __all__ = [
     "PRETRAIN_METHODS",
@@ -31,6 +32,7 @@ __all__ = [
     "info_nce",
     "mask_features",
     "pretrain_features",
+    "pretraining_stage",
     "scarf_corrupt",
 ]
 
@@ -191,3 +193,51 @@ def pretrain_features(encoder, width, X, method, *, epochs, batch_size=128, lr=1
     )
     net.fit(TabularDataset(X, device=device), None)
     return net.history
+
+
+def pretraining_stage(net, X):
+    """The estimators' pre-training stage: ``net.module_.hidden`` trained on X's rows.
+
+    Parameters
+    ----------
+    net : an initialised imbsk estimator with ``pretrain`` set
+        Its built-in MLP's feature layers (``hidden``) are trained in place, with the
+        estimator's ``batch_size``, ``lr``, ``optimizer``, ``device`` and ``verbose``.
+    X : ndarray or sparse matrix, float32
+        Every row passed to ``fit``, labeled or not.
+
+    Returns
+    -------
+    history : skorch History
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When pre-training was interrupted (skorch's loop stops quietly on Ctrl-C; the
+        supervised training must not then run in full).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> net = ImbalancedNetClassifier(pretrain="masked", pretrain_epochs=2,
+    ...                               module__n_features=3, classes=[0, 1]).initialize()
+    >>> len(pretraining_stage(net, np.zeros((20, 3), dtype=np.float32)))
+    2
+    """
+    encoder = getattr(net.module_, "hidden", None)
+    if encoder is None:
+        raise ValueError(
+            f"pretrain={net.pretrain!r} needs a network with feature layers `hidden`, as "
+            f"the built-in MLP; {type(net.module_).__name__} (e.g. from rebalance='bbn') "
+            "has none. Use pretrain=None with this strategy."
+        )
+    history = pretrain_features(
+        encoder, output_layer(net.module_).in_features, X, net.pretrain,
+        epochs=net.pretrain_epochs, batch_size=net.batch_size, lr=net.lr,
+        optimizer=net.optimizer, device=net.device, verbose=net.verbose)
+    if len(history) < net.pretrain_epochs:
+        raise KeyboardInterrupt(
+            f"pre-training was interrupted after {len(history)} of {net.pretrain_epochs} "
+            "epochs; the fit stops there.")
+    return history

@@ -11,12 +11,15 @@ import warnings
 import numpy as np
 import torch
 from imblearn.metrics import geometric_mean_score
-from skorch.callbacks import EpochScoring, PrintLog
+from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
 
+from .data import dataset_targets
+
 __all__ = [
     "CompactPrintLog",
+    "default_callbacks",
     "PerClassRecall",
     "check_validation_coverage",
     "class_indices",
@@ -62,6 +65,8 @@ def _quiet_metrics():
 
 def _score_codes(metric):
     def score(net, X, y):
+        if y is None:  # use_caching=False: skorch passes the dataset alone
+            y = dataset_targets(X)[0]
         y_pred = net._predict_codes(X)
         with _quiet_metrics():
             return metric(class_indices(y), y_pred)
@@ -226,3 +231,24 @@ def validation_scoring(function, name):
     """
     return EpochScoring(function, name=name, lower_is_better=False,
                         target_extractor=class_indices)
+
+
+def default_callbacks():
+    """The estimators' default callbacks: timing, losses, imbalance metrics, the log.
+
+    Examples
+    --------
+    >>> [name for name, _ in default_callbacks()][:4]
+    ['epoch_timer', 'train_loss', 'valid_loss', 'valid_acc']
+    """
+    return [
+        ("epoch_timer", EpochTimer()),
+        ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+        ("valid_loss", PassthroughScoring(name="valid_loss")),
+        ("valid_acc", validation_scoring(valid_accuracy, "valid_acc")),
+        ("valid_bacc", validation_scoring(valid_balanced_accuracy, "valid_bacc")),
+        ("valid_gmean", validation_scoring(valid_geometric_mean, "valid_gmean")),
+        ("valid_macro_f1", validation_scoring(valid_macro_f1, "valid_macro_f1")),
+        ("valid_recall", PerClassRecall()),
+        ("print_log", CompactPrintLog()),
+    ]

@@ -10,11 +10,13 @@ The internal validation split only ever holds labeled rows (:class:`LabeledValid
 """
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
+from skorch.callbacks import EarlyStopping
 from sklearn.metrics import get_scorer
-from sklearn.utils import _safe_indexing
+from ._compat import safe_indexing
 from torch.utils.data import Subset
 
 from .data import dataset_targets
@@ -24,7 +26,9 @@ __all__ = [
     "labeled_mask",
     "labeled_scorer",
     "pseudo_label_caps",
+    "pseudo_label_stage",
     "select_pseudo_labels",
+    "stopped_by_interrupt",
 ]
 
 
@@ -176,7 +180,7 @@ class _LabeledScorer:
                 "Every row of this validation fold is unlabeled; there is nothing to score. "
                 "Use more folds' worth of labeled rows, or fewer folds."
             )
-        return self._scorer(estimator, _safe_indexing(X, keep), _safe_indexing(y, keep),
+        return self._scorer(estimator, safe_indexing(X, keep), safe_indexing(y, keep),
                             **kwargs)
 
     def __repr__(self):
@@ -209,3 +213,97 @@ def labeled_scorer(scoring, unlabeled=-1):
     0.5
     """
     return _LabeledScorer(scoring, unlabeled)
+
+
+def stopped_by_interrupt(net, epochs_before):
+    """Whether the last training call ended early for another reason than early stopping.
+
+    skorch's loop ends quietly on ``KeyboardInterrupt`` (Ctrl-C, or a callback that
+    raises it); ``EarlyStopping`` raises it too, so a stop is blamed on an interrupt only
+    when no ``EarlyStopping`` callback ran out of patience.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(history=[{}] * 3, max_epochs=5, callbacks_=[])
+    >>> stopped_by_interrupt(net, epochs_before=0)
+    True
+    """
+    if len(net.history) - epochs_before >= net.max_epochs:
+        return False
+    return not any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                   for _, cb in net.callbacks_)
+
+
+def pseudo_label_stage(net, X, y, codes, labeled, sample_weight, epochs_before=0,
+                       **fit_params):
+    """Second stage of a fit with ``unlabeled``: pseudo-label, then continue training.
+
+    The confident unlabeled rows get pseudo-labels (:func:`select_pseudo_labels`, capped
+    per class); training continues ``max_epochs`` on labeled ∪ pseudo-labeled rows, the
+    validation rows staying labeled ones (:class:`LabeledValidation`). Sets
+    ``pseudo_labels_``, ``pseudo_label_mask_`` and ``pseudo_confidence_`` on ``net``.
+
+    Parameters
+    ----------
+    net : a fitted imbsk estimator (first stage done)
+    X : ndarray or sparse matrix of every row passed to fit
+    y : ndarray, the labels as given (the sentinel on unlabeled rows)
+    codes : ndarray of the labeled rows' class indices
+    labeled : bool ndarray, the labeled rows
+    sample_weight : ndarray or None
+    epochs_before : int, default=0
+        Length of ``net.history`` before the first stage: if that stage was interrupted
+        (Ctrl-C), this stage is skipped, with a warning.
+    **fit_params : passed on to training
+
+    Returns
+    -------
+    rows : ndarray of int
+        The rows of X the last training call trained on, in its dataset's order.
+
+    Examples
+    --------
+    ``fit`` runs it when ``unlabeled`` is set:
+
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    >>> y = np.r_[[0, 1] * 20, [-1] * 20]
+    >>> net = ImbalancedNetClassifier(unlabeled=-1, max_epochs=2, random_state=0).fit(X, y)
+    >>> net.pseudo_label_mask_.shape
+    (60,)
+    """
+    if stopped_by_interrupt(net, epochs_before):
+        warnings.warn("Training was interrupted: the pseudo-label stage is skipped.",
+                      UserWarning, stacklevel=5)
+        return np.flatnonzero(labeled)
+    y = np.asarray(y).ravel()
+    pseudo = np.zeros(X.shape[0], dtype=bool)
+    confidence = np.full(X.shape[0], np.nan)
+    pseudo_codes = np.array([], dtype=np.int64)
+    unlabeled_rows = np.flatnonzero(~labeled)
+    if len(unlabeled_rows):
+        proba = net._stream(X[unlabeled_rows], net._get_predict_nonlinearity())
+        caps = pseudo_label_caps(np.bincount(codes, minlength=len(net.classes_)),
+                                 len(unlabeled_rows), net.pseudo_cap)
+        rows, pseudo_codes = select_pseudo_labels(proba, net.pseudo_threshold, caps)
+        pseudo[unlabeled_rows[rows]] = True
+        confidence[unlabeled_rows] = proba.max(axis=1)
+    labels = y.copy()  # y holds every class name and the sentinel, so the dtype fits
+    labels[pseudo] = net.classes_[pseudo_codes]
+    net.pseudo_labels_ = labels
+    net.pseudo_label_mask_ = pseudo
+    net.pseudo_confidence_ = confidence
+    if not pseudo.any():
+        return np.flatnonzero(labeled)
+    rows = np.concatenate([np.flatnonzero(labeled), np.flatnonzero(pseudo)])
+    all_codes = np.concatenate([codes, pseudo_codes])
+    weights = None if sample_weight is None else sample_weight[rows]
+    dataset = net._training_dataset(X[rows], all_codes, weights)
+    split = net.train_split
+    net.train_split = LabeledValidation(split, n_labeled=len(codes))
+    try:
+        net._run_training(dataset, all_codes, **fit_params)
+    finally:
+        net.train_split = split
+    return rows

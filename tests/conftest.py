@@ -26,3 +26,17 @@ def three_class_data():
     X, y = make_classification(600, n_features=8, n_informative=5, n_classes=3,
                                weights=[0.7, 0.2, 0.1], random_state=0)
     return X.astype(np.float32), np.array([3, 7, 11])[y]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks chosen by a test module: its ``collection_marks(item)``, if it defines one.
+
+    Lets a module keep a table of test-id patterns -> xfail/skip reasons, also for
+    parametrised and inherited tests (see test_skorch_suite.py).
+    """
+    for item in items:
+        module = getattr(item, "module", None)
+        collection_marks = getattr(module, "collection_marks", None)
+        if collection_marks is not None:
+            for mark in collection_marks(item):
+                item.add_marker(mark)

@@ -274,7 +274,7 @@ def test_partial_fit_classes_must_not_change(imbalanced_data):
     X, y = imbalanced_data
     clf = ImbalancedNetClassifier(max_epochs=1, random_state=0)
     clf.partial_fit(X, y, classes=["negative", "positive"])
-    with pytest.raises(ValueError, match="differs from the classes of the first partial_fit"):
+    with pytest.raises(ValueError, match="differs from the classes of the first call"):
         clf.partial_fit(X, y, classes=["negative", "positive", "other"])
     with pytest.raises(ValueError, match=r"y contains labels not in classes: \['unknown'\]"):
         ImbalancedNetClassifier(max_epochs=1).partial_fit(

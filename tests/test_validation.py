@@ -57,7 +57,7 @@ def test_wrong_number_of_features_at_predict():
 def test_predict_before_fit():
     from sklearn.exceptions import NotFittedError
 
-    with pytest.raises(NotFittedError, match="not fitted yet"):
+    with pytest.raises(NotFittedError, match="not initialized yet"):
         ImbalancedNetClassifier().predict(X)
 
 

@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from .._compat import Interval, StrOptions, validate_parameter_constraints
 
 from .losses import LOSS_FORMS, REDUCTIONS, RebalancedLoss
 from .weights import CLASS_WEIGHTINGS, class_weights
@@ -31,7 +31,8 @@ class RebalanceStrategy(BaseEstimator):
     """Base class of re-balancing strategies; every hook defaults to "nothing".
 
     Subclasses override the hooks they need. ``head`` comes from the estimator:
-    ``"multiclass"`` (C logits) or ``"binary"`` (one logit for the positive class).
+    ``"multiclass"`` (C logits) or ``"binary"`` (one logit for the positive class); a
+    strategy lists the heads it works with in :attr:`heads`.
 
     Examples
     --------
@@ -48,8 +49,26 @@ class RebalanceStrategy(BaseEstimator):
     [0.20000000298023224, 1.7999999523162842]
     """
 
+    #: The heads this strategy works with.
+    heads = ("multiclass", "binary")
+
+    def check_head(self, head, estimator_name):
+        """Raise ``ValueError`` if this strategy cannot work with ``head``."""
+        if head not in self.heads:
+            raise ValueError(
+                f"{type(self).__name__} needs one logit per class; use "
+                f"ImbalancedNetClassifier (softmax over C logits) rather than "
+                f"{estimator_name}."
+            )
+
     def make_criterion(self, class_counts, head):
-        """Return an ``nn.Module`` loss for these training counts, or None."""
+        """Return an ``nn.Module`` loss for these training counts, or None.
+
+        Called when the network is initialised (with the counts known then, or ones) and
+        again with the training split's counts: the estimator copies the second loss's
+        state (buffers such as class weights) into the first, so the loss object, and
+        its ``state_dict`` keys, stay the same for the whole fit.
+        """
         return None
 
     def make_sampler(self, y_train):
@@ -242,12 +261,9 @@ class LogitAdjustedLoss(RebalanceStrategy):
         self.tau = tau
         self.balanced_softmax = balanced_softmax
 
+    heads = ("multiclass",)
+
     def make_criterion(self, class_counts, head):
-        if head == "binary":
-            raise ValueError(
-                "Logit adjustment needs one logit per class; use ImbalancedNetClassifier "
-                "(softmax over C logits) rather than the binary classifier."
-            )
         counts = np.asarray(class_counts, dtype=np.float64)
         offset = (np.log(counts) if self.balanced_softmax
                   else self.tau * (np.log(counts) - np.log(counts.sum())))

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from skorch.callbacks import Callback
 from torch import nn
 
-from ..data import TabularDataset, dataset_rows, dataset_sample_weight
+from ..data import TabularDataset, dataset_rows, dataset_sample_weight, weighted_draw
 from ..modules import MLP
 from .base import RebalanceStrategy
 from .sampling import class_power_sample_weights
@@ -158,7 +158,7 @@ class _PairedBatches(TabularDataset):
         self.reversed_weights = torch.as_tensor(weights, device=X.device)
 
     def _take(self, index):
-        reversed_index = torch.multinomial(self.reversed_weights, len(index), replacement=True)
+        reversed_index = weighted_draw(self.reversed_weights, len(index))
         return super()._take(torch.cat([index, reversed_index]))
 
 

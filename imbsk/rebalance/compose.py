@@ -63,5 +63,9 @@ class Compose(RebalanceStrategy):
         for strategy in self.strategies:
             strategy.check_net(net)
 
+    def check_head(self, head, estimator_name):
+        for strategy in self.strategies:
+            strategy.check_head(head, estimator_name)
+
     def make_callbacks(self):
         return [pair for s in self.strategies for pair in s.make_callbacks()]

@@ -17,11 +17,12 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from .._compat import Interval
 from skorch.callbacks import Callback
-from torch import nn
 from torch.utils.data import Sampler
 
+from ..data import weighted_draw
+from ..modules import output_layer
 from .base import RebalanceStrategy
 from .sampling import class_power_sample_weights
 
@@ -31,24 +32,6 @@ __all__ = [
     "output_layer",
     "tau_normalize",
 ]
-
-
-def output_layer(module):
-    """The classifier of ``module``: its last ``nn.Linear`` sub-module.
-
-    Examples
-    --------
-    >>> output_layer(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))).out_features
-    3
-    """
-    layers = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    if not layers:
-        raise ValueError(
-            f"Decoupled training retrains the last nn.Linear layer of the module, and "
-            f"{type(module).__name__} has none. Use the built-in MLP (module=None) or a "
-            "module whose classifier is an nn.Linear."
-        )
-    return layers[-1]
 
 
 def tau_normalize(weight, tau):
@@ -91,10 +74,26 @@ class _TwoStageSampler(Sampler):
     def __iter__(self):
         n = len(self)
         if self.class_balanced:
-            order = torch.multinomial(self.class_balanced_weights, n, replacement=True)
+            order = weighted_draw(self.class_balanced_weights, n)
         else:
             order = torch.randperm(n)
         return iter(order.tolist())
+
+
+class _FeaturesInEval:
+    """Forward pre-hook: the feature layers in evaluation mode (dropout, batch norm off).
+
+    An object rather than a closure, so that a net in stage 2 still pickles (skorch's
+    ``Checkpoint(f_pickle=...)``).
+    """
+
+    def __init__(self, layers):
+        self.layers = layers
+
+    def __call__(self, module, args):
+        if module.training:
+            for layer in self.layers:
+                layer.train(False)
 
 
 class _ClassifierRetrainer(Callback):
@@ -107,7 +106,7 @@ class _ClassifierRetrainer(Callback):
     def initialize(self):
         self.epoch_ = 0
         self.retrained_ = False
-        self._hook = None
+        self.hook_ = None
         return self
 
     def on_train_begin(self, net, **kwargs):
@@ -116,7 +115,7 @@ class _ClassifierRetrainer(Callback):
             # partial_fit after a re-training stage: stage 1 gets the usual optimizer back
             net.initialize_optimizer()
         self.retrained_ = False
-        self._release(net)
+        self.release(net)
 
     def on_epoch_begin(self, net, **kwargs):
         self.epoch_ += 1
@@ -127,7 +126,7 @@ class _ClassifierRetrainer(Callback):
         net.history.record("stage", 2 if self.retrained_ else 1)
 
     def on_train_end(self, net, **kwargs):
-        self._release(net)
+        self.release(net)
         if not self.retrained_:
             warnings.warn(
                 f"Training stopped after {self.epoch_} epoch(s), before the classifier "
@@ -146,29 +145,19 @@ class _ClassifierRetrainer(Callback):
         lr = 10.0 * net.lr if self.crt_lr is None else self.crt_lr
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
-
-        def features_in_eval_mode(module, args):
-            if module.training:
-                for layer in features:
-                    layer.train(False)
-
-        self._hook = net.module_.register_forward_pre_hook(features_in_eval_mode)
+        self.hook_ = net.module_.register_forward_pre_hook(_FeaturesInEval(features))
         net.train_sampler_.class_balanced = True
         self.retrained_ = True
 
-    def _release(self, net):
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
+    def release(self, net):
+        """Undo stage 2's freezing and hook (after training, or when training failed)."""
+        if self.hook_ is not None:
+            self.hook_.remove()
+            self.hook_ = None
         if hasattr(net, "module_"):
             for param in net.module_.parameters():
                 param.requires_grad_(True)
-            net.module_.train(net.module_.training)
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_hook"] = None
-        return state
+            net.module_.train(net.module_.training)  # feature layers back in the module's mode
 
 
 class ClassifierRetraining(RebalanceStrategy):
@@ -298,13 +287,7 @@ class TauNormalization(RebalanceStrategy):
     def __init__(self, tau_norm=1.0):
         self.tau_norm = tau_norm
 
-    def check_net(self, net):
-        if net._head == "binary":
-            raise ValueError(
-                "τ-normalisation needs one weight vector per class; use "
-                "ImbalancedNetClassifier (softmax over C logits) rather than the binary "
-                "classifier."
-            )
+    heads = ("multiclass",)
 
     def make_callbacks(self):
         return [("tau_norm", _TauNormalizer(self.tau_norm))]

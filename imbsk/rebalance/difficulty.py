@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 import torch
 from skorch.callbacks import Callback
-from sklearn.utils._param_validation import Interval
+from .._compat import Interval
 from torch.utils.data import WeightedRandomSampler
 
 from ..data import dataset_targets, iter_feature_batches

@@ -3,7 +3,7 @@
 import numbers
 
 import torch
-from sklearn.utils._param_validation import Interval
+from .._compat import Interval
 
 from .base import RebalanceStrategy
 from .losses import RebalancedLoss

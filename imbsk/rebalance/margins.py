@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._compat import Interval, StrOptions
 from skorch.callbacks import Callback
 
 from .base import RebalanceStrategy
@@ -140,12 +140,9 @@ class LDAMLoss(RebalanceStrategy):
                 "drw_epoch='auto' (80% of max_epochs) or rebalance='ldam' for no re-weighting."
             )
 
+    heads = ("multiclass",)
+
     def make_criterion(self, class_counts, head):
-        if head == "binary":
-            raise ValueError(
-                "The LDAM loss needs one logit per class; use ImbalancedNetClassifier "
-                "(softmax over C logits) rather than the binary classifier."
-            )
         margins = ldam_margins(class_counts, self.max_margin)
         return RebalancedLoss(torch.ones(len(margins)), margin=torch.as_tensor(margins),
                               scale=self.scale)

@@ -66,9 +66,10 @@ class ResampledDataset(TabularDataset):
         except ValueError as exc:
             counts = np.bincount(self.y_original).tolist()
             raise ValueError(
-                f"{type(sampler).__name__} failed on the training split (after the internal "
-                f"validation split), whose class counts are {counts}: {exc} For a small "
-                "minority, lower k_neighbors/n_neighbors or use train_split=None."
+                f"{type(sampler).__name__} failed on the {len(self.y_original)} rows it was "
+                f"given to train on, whose class counts are {counts}: {exc} For a small "
+                "minority, lower k_neighbors/n_neighbors (an internal train_split also "
+                "leaves fewer training rows)."
             ) from exc
         if self.weight_original is not None and not hasattr(sampler, "sample_indices_"):
             raise ValueError(

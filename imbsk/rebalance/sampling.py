@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
+from .._compat import Interval
 from torch.utils.data import WeightedRandomSampler
 
 from .base import RebalanceStrategy

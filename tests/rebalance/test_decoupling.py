@@ -127,7 +127,7 @@ def test_tau_norm_continues_from_the_trained_weights(three_class_data):
 
 
 def test_tau_norm_needs_class_vectors(imbalanced_data):
-    with pytest.raises(ValueError, match="one weight vector per class"):
+    with pytest.raises(ValueError, match="TauNormalization needs one logit per class"):
         ImbalancedNetBinaryClassifier(rebalance="tau_norm").fit(*imbalanced_data)
 
 

@@ -1,0 +1,119 @@
+"""Parameters of the estimators: their constraints, ``rebalance__*`` and validation.
+
+scikit-learn's declarative ``_parameter_constraints`` give uniform messages; the
+strategy is resolved from ``rebalance`` (and ``beta``, ``gamma``, ``alpha``) by
+:func:`imbsk.rebalance.check_rebalance` and checked against the estimator's head.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._compat import Interval, Options, StrOptions, validate_parameter_constraints
+from .devices import resolve_device
+from .pretraining import PRETRAIN_METHODS
+from .rebalance import check_rebalance
+
+__all__ = ["ParamsMixin"]
+
+
+class ParamsMixin:
+    """Parameters, ``classes_`` and tags, shared by the two estimators.
+
+    Examples
+    --------
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> ImbalancedNetClassifier(rebalance="cb_focal", beta=0.9)._check_params()
+    ClassBalancedLoss(beta=0.9, gamma=2.0, weighting='effective_number')
+    """
+
+    _parameter_constraints = {
+        "beta": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
+        "gamma": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "posthoc_tau": [Interval(numbers.Real, None, None, closed="neither")],
+        "random_state": ["random_state"],
+        "pseudo_threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
+        "pseudo_cap": [StrOptions({"proportional", "balanced"}),
+                       Interval(numbers.Integral, 0, None, closed="left"), None],
+        "pretrain": [StrOptions(set(PRETRAIN_METHODS)), None],
+        "pretrain_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
+                       Options(numbers.Integral, {-1})],
+    }
+
+    # --- parameters ---------------------------------------------------------------------
+
+    def _set_own_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state,
+                        unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs):
+        # plain assignments, as scikit-learn's __init__ convention asks
+        self.rebalance = rebalance
+        self.beta = beta
+        self.gamma = gamma
+        self.alpha = alpha
+        self.posthoc_tau = posthoc_tau
+        self.random_state = random_state
+        self.unlabeled = unlabeled
+        self.pseudo_threshold = pseudo_threshold
+        self.pseudo_cap = pseudo_cap
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
+
+    def set_params(self, **params):
+        """Set parameters; ``rebalance__<name>`` goes to the strategy object."""
+        nested = {k: params.pop(k) for k in list(params) if k.startswith("rebalance__")}
+        if "rebalance" in params:
+            self.rebalance = params.pop("rebalance")
+        if nested:
+            if not hasattr(self.rebalance, "set_params"):
+                raise ValueError(
+                    f"Cannot set {sorted(nested)}: rebalance={self.rebalance!r} is not a "
+                    "strategy object. Pass e.g. rebalance=imbsk.rebalance.ClassBalancedLoss(...)"
+                    " or use the top-level beta/gamma/alpha with a string alias."
+                )
+            self.rebalance.set_params(**{k[len("rebalance__"):]: v for k, v in nested.items()})
+        return super().set_params(**params) if params else self
+
+    def _check_params(self):
+        """Validate the parameters; return the resolved strategy."""
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: getattr(self, k) for k in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+        resolve_device(self.device)
+        if self.classes is not None and len(np.unique(self.classes)) != len(self.classes):
+            raise ValueError(
+                f"classes={list(self.classes)} has duplicate labels; pass each class once."
+            )
+        strategy = check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
+        strategy.check_head(self._head, type(self).__name__)
+        strategy.check_net(self)
+        if self.pretrain is not None and self.module is not None:
+            raise ValueError(
+                f"pretrain={self.pretrain!r} pre-trains the feature layers of the built-in "
+                "MLP; pass module=None (tune it with module__hidden_units, ...), or pre-train "
+                "a module of your own yourself."
+            )
+        return strategy
+
+    def _classes_or_none(self):
+        if hasattr(self, "classes_inferred_"):
+            return self.classes_inferred_
+        if self.classes is not None and len(self.classes):
+            return np.asarray(self.classes)
+        return None
+
+    @property
+    def classes_(self):
+        classes = self._classes_or_none()
+        if classes is None:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no classes_. "
+                "Call fit first."
+            )
+        return classes
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

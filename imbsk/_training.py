@@ -1,0 +1,163 @@
+"""What one training call sets up once skorch has split the data.
+
+skorch's loop calls ``get_split_datasets`` once per training call, before its first
+epoch (and only there); the estimators' hook delegates to these functions:
+
+* :func:`split_with_hints` — the internal split, with errors that name ``train_split``
+  (and, in ``partial_fit``, no split for a chunk too small for it);
+* :func:`encode_validation` — a validation ``Dataset`` given with raw labels
+  (``predefined_split``) turned into class indices;
+* :func:`prepare_training` — the training counts copied into the strategy's loss (the
+  same loss object all fit long, so ``compile=True`` and ``save_params`` keep working),
+  the class weights, the output bias of a fresh network and the training sampler.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from skorch.utils import data_from_dataset, to_device
+
+from ._compat import uncompiled
+from ._validation import encode_labels, validate_features
+from .data import TabularDataset, dataset_targets, is_tabular
+from .modules import output_layer
+
+__all__ = ["encode_validation", "initialize_output_bias", "prepare_training",
+           "replace_training_rows", "restore_fitted_state", "split_with_hints"]
+
+
+def split_with_hints(net, dataset, y, streaming, **fit_params):
+    """``net.train_split(dataset, y)``, or ``(dataset, None)`` without a split.
+
+    Raises
+    ------
+    ValueError
+        Naming ``train_split`` and the fixes, when the split fails in ``fit``. In
+        ``partial_fit`` (``streaming``) the chunk trains on all its rows, with a warning.
+    """
+    if not net.train_split:
+        return dataset, None
+    try:
+        with warnings.catch_warnings():
+            # replaced by check_validation_coverage: what the validation rows really hold
+            warnings.filterwarnings("ignore", message="The least populated class")
+            return net.train_split(dataset, y, **fit_params)
+    except ValueError as exc:
+        if not streaming:
+            raise ValueError(
+                f"The internal validation split (train_split={net.train_split!r}) failed "
+                f"on {len(dataset)} rows: {exc} Pass more rows of each class, a split with "
+                "fewer folds (e.g. train_split=ValidSplit(3, stratified=True)), or "
+                "train_split=None (no internal validation)."
+            ) from exc
+        warnings.warn(
+            f"This partial_fit chunk of {len(dataset)} rows is too small for the internal "
+            f"validation split ({exc}); it trains on all its rows and records no validation "
+            "scores.", UserWarning, stacklevel=5)
+        return dataset, None
+
+
+def encode_validation(net, dataset):
+    """A validation Dataset given with raw labels (e.g. ``predefined_split``), encoded."""
+    if dataset is None or is_tabular(dataset):
+        return dataset
+    X, y = data_from_dataset(dataset)
+    return TabularDataset(validate_features(net, X),
+                          encode_labels(y, net.classes_, "the classes of the fit"),
+                          device=net.device)
+
+
+def replace_training_rows(net, dataset_train):
+    """The rows to train on: the strategy's replacement (SMOTE, BBN's pairs) or the split's.
+
+    A strategy that replaces the rows cannot be composed with one that draws them.
+    """
+    replacement = net.rebalance_.make_train_dataset(dataset_train, net.device)
+    if replacement is None:
+        return dataset_train
+    if net.rebalance_.make_sampler(dataset_targets(replacement)[0].cpu().numpy()):
+        raise ValueError(
+            f"rebalance={net.rebalance!r}: a strategy that replaces the training rows (an "
+            "imbalanced-learn sampler, 'bbn') cannot be combined with a sampling strategy "
+            "(difficulty, class-balanced sampling); combine it with a loss strategy "
+            "instead, e.g. [SMOTE(), 'focal']."
+        )
+    return replacement
+
+
+def prepare_training(net, dataset_train, previous_counts=None):
+    """Training counts -> criterion buffers, class weights, output bias, sampler.
+
+    Parameters
+    ----------
+    net : the estimator, initialised
+    dataset_train : the rows it is about to train on
+    previous_counts : ndarray or None
+        In ``partial_fit``, the counts of the earlier chunks: they accumulate, and a class
+        not seen yet weighs as one row (no row of it is in this chunk's loss anyway).
+    """
+    y_train = dataset_targets(dataset_train)[0].cpu().numpy()
+    counts = np.bincount(y_train, minlength=len(net.classes_))
+    if previous_counts is not None:
+        counts = counts + previous_counts
+    elif np.any(counts == 0):
+        raise ValueError(
+            f"Class(es) {net.classes_[counts == 0].tolist()} have no sample in the training "
+            "split left after the internal validation split (train_split). Provide more "
+            "samples of these classes, or pass train_split=None (no internal validation)."
+        )
+    net.class_counts_ = counts
+    criterion = uncompiled(net.criterion_)
+    if net.criterion is None and hasattr(criterion, "class_counts"):  # imbsk's own loss
+        fresh = net._strategy_criterion(np.maximum(counts, 1))
+        criterion.load_state_dict(to_device(fresh, net.device).state_dict())
+    weight = getattr(criterion, "class_weight", None)
+    net.class_weight_ = (np.ones(len(counts)) if weight is None
+                         else weight.detach().cpu().numpy().astype(np.float64))
+    net.train_sampler_ = net.rebalance_.make_sampler(y_train)
+    if len(net.history) == 0:  # a fresh network: the strategy's prior bias
+        initialize_output_bias(net.module_,
+                               net.rebalance_.output_bias(np.maximum(counts, 1), net._head))
+
+
+def initialize_output_bias(module, bias):
+    """Copy ``bias`` into the output layer's bias (a warning if it has none of that size).
+
+    Examples
+    --------
+    >>> layer = torch.nn.Linear(3, 2)
+    >>> initialize_output_bias(layer, [0.5, -0.5])
+    >>> layer.bias.tolist()
+    [0.5, -0.5]
+    """
+    if bias is None:
+        return
+    layer = output_layer(module)
+    if layer.bias is None or layer.out_features != len(bias):
+        warnings.warn(
+            "The re-balancing strategy asks for a prior bias in the output layer, but the "
+            f"module has no nn.Linear output layer with a bias of size {len(bias)}; the "
+            "bias is left as it is.", UserWarning)
+        return
+    with torch.no_grad():
+        layer.bias.copy_(torch.as_tensor(bias, dtype=layer.bias.dtype))
+
+
+def restore_fitted_state(net):
+    """After ``load_params``: class counts and weights from the loss, the input width.
+
+    imbsk's loss carries the training counts as a buffer (``class_counts``), so
+    ``save_params``/``load_params`` and ``Checkpoint``/``LoadInitState`` restore what
+    ``posthoc_tau`` and ``threshold="prior"`` need.
+    """
+    criterion = uncompiled(net.criterion_)
+    counts = getattr(criterion, "class_counts", None)
+    if net.criterion is None and counts is not None:
+        net.class_counts_ = counts.cpu().numpy().astype(np.int64)
+        weight = getattr(criterion, "class_weight", None)
+        net.class_weight_ = (np.ones(len(counts)) if weight is None
+                             else weight.detach().cpu().numpy().astype(np.float64))
+    module_params = net.get_params_for("module")
+    if not hasattr(net, "n_features_in_") and "n_features" in module_params:
+        net.n_features_in_ = module_params["n_features"]

@@ -1,0 +1,98 @@
+"""Round trips keep the model: every ``rebalance`` alias x four ways to persist x device.
+
+The four round trips: ``pickle``, ``copy.deepcopy``, ``save_params``/``load_params`` into
+a fresh estimator, and skorch's ``Checkpoint`` + ``LoadInitState`` resume. After each,
+``predict_proba`` and ``predict`` must be identical. The full matrix is marked slow; a
+representative subset runs by default.
+
+For ``save_params``/``load_params`` a user builds the fresh estimator with the same
+parameters plus ``module__n_features=<n>`` and ``classes=[...]``, calls ``initialize()``,
+then ``load_params``: the loss's state (class weights, logit offsets, margins and the
+training class counts) travels in ``f_criterion``.
+"""
+
+import copy
+import functools
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from skorch.callbacks import Checkpoint, LoadInitState
+
+from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
+from imbsk.rebalance import ALIASES
+
+X_MULTI, Y_MULTI = make_classification(300, n_features=6, n_informative=4, n_classes=3,
+                                       weights=[0.7, 0.2], random_state=0)
+X_BINARY, Y_BINARY = make_classification(300, n_features=6, n_informative=4,
+                                         weights=[0.8], random_state=0)
+
+#: Aliases whose loss or classifier needs one logit per class.
+MULTICLASS_ONLY = {"logit_adjusted", "balanced_softmax", "ldam", "ldam_drw", "tau_norm"}
+DEFAULT_RUN = {"none", "cb_focal", "difficulty", "logit_adjusted"}
+TRIPS = ["pickle", "deepcopy", "save_params", "checkpoint"]
+DEVICES = ["cpu", "auto"]
+
+
+def _pickle(make, X, y, tmp_path):
+    fitted = make().fit(X, y)
+    return fitted, pickle.loads(pickle.dumps(fitted))
+
+
+def _deepcopy(make, X, y, tmp_path):
+    fitted = make().fit(X, y)
+    return fitted, copy.deepcopy(fitted)
+
+
+def _save_params(make, X, y, tmp_path):
+    fitted = make().fit(X, y)
+    files = {"f_params": tmp_path / "params.pt", "f_optimizer": tmp_path / "optimizer.pt",
+             "f_criterion": tmp_path / "criterion.pt", "f_history": tmp_path / "history.json"}
+    fitted.save_params(**files)
+    fresh = make(module__n_features=X.shape[1], classes=fitted.classes_.tolist())
+    fresh.initialize()
+    fresh.load_params(**files)
+    return fitted, fresh
+
+
+def _checkpoint(make, X, y, tmp_path):
+    """Resume from the last epoch's checkpoint with ``epochs=0``: no training after loading."""
+    fitted = make(callbacks=[Checkpoint(monitor=None, dirname=tmp_path)]).fit(X, y)
+    resumed = make(random_state=1,  # a different seed: only the load can make them equal
+                   callbacks=[LoadInitState(Checkpoint(monitor=None, dirname=tmp_path))])
+    return fitted, resumed.fit(X, y, epochs=0)
+
+
+ROUND_TRIPS = {"pickle": _pickle, "deepcopy": _deepcopy, "save_params": _save_params,
+               "checkpoint": _checkpoint}
+
+
+def _cases():
+    for Estimator, head in [(ImbalancedNetClassifier, "multiclass"),
+                            (ImbalancedNetBinaryClassifier, "binary")]:
+        for alias in ALIASES:
+            if head == "binary" and alias in MULTICLASS_ONLY:
+                continue
+            for trip in TRIPS:
+                for device in DEVICES:
+                    marks = []
+                    if not (alias in DEFAULT_RUN and trip in ("pickle", "save_params")):
+                        marks.append(pytest.mark.slow)
+                    yield pytest.param(Estimator, alias, trip, device, marks=marks,
+                                       id=f"{head}-{alias}-{trip}-{device}")
+
+
+@pytest.mark.filterwarnings("ignore:Training stopped after 0 epoch")  # crt, epochs=0
+@pytest.mark.parametrize("Estimator, alias, trip, device", list(_cases()))
+def test_round_trip_keeps_predictions(Estimator, alias, trip, device, tmp_path):
+    binary = Estimator is ImbalancedNetBinaryClassifier
+    X, y = (X_BINARY, Y_BINARY) if binary else (X_MULTI, Y_MULTI)
+    X = X.astype(np.float32)
+    make = functools.partial(
+        Estimator, rebalance=None if alias == "none" else alias, device=device,
+        max_epochs=12 if alias == "crt" else 3,  # crt: crt_epochs=10 < max_epochs
+        random_state=0)
+    fitted, restored = ROUND_TRIPS[trip](make, X, y, tmp_path)
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
