@@ -62,8 +62,10 @@ SHARED_DOC = """
         The class labels; None infers them from y in ``fit``. Needed (with
         ``module__n_features``) only to ``initialize()`` a net before ``load_params``.
     criterion : loss class or None, default=None
-        None uses the loss of the re-balancing strategy. A criterion of your own may
-        only be combined with a sampling strategy.
+        None uses the loss of the re-balancing strategy. A criterion of your own works
+        with ``rebalance=None`` or a sampling-only strategy; ``predict_proba`` then
+        follows skorch's rule (softmax after ``CrossEntropyLoss``, sigmoid after
+        ``BCEWithLogitsLoss``, the module's output otherwise).
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=1e-3
     max_epochs : int, default=30

@@ -63,8 +63,12 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         self.device = "auto" if requested == "auto" else self.device
 
 
-    def initialize(self):
+    def initialize_virtual_params(self):
+        # the first component step of every initialize(), skorch's and AccelerateMixin's
         self.rebalance_ = self._check_params()
+        return super().initialize_virtual_params()
+
+    def initialize(self):
         with self._on_device():
             return super().initialize()
 
