@@ -47,10 +47,8 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
 
     _head = "multiclass"
 
-    #: During ``partial_fit``: the class counts of the earlier chunks (they accumulate).
-    _streaming_counts = None
-    #: During a fit: the public method that routes metadata ("fit" or "partial_fit").
-    _routing = "fit"
+    _streaming_counts = None  # in partial_fit: the earlier chunks' counts (they add up)
+    _routing = "fit"  # during a fit: the public method that routes metadata
 
     def _on_device(self):
         return resolved_device(self)
@@ -61,7 +59,6 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         loadable = resolve_device(requested) if requested == "auto" else requested
         super().__setstate__({**state, "device": loadable})
         self.device = "auto" if requested == "auto" else self.device
-
 
     def initialize_virtual_params(self):
         # the first component step of every initialize(), skorch's and AccelerateMixin's
@@ -118,7 +115,6 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                 "sampling-only rebalance strategy with your own criterion."
             )
         return super().initialize_criterion()
-
 
     def check_data(self, X, y):  # data are validated and encoded before skorch sees them
         pass
@@ -185,25 +181,24 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         skorch_partial_fit(self, dataset, codes, self._routing, **fit_params)
 
     def _train(self, X, y, *, cold, routing, sample_weight=None, classes=None, **fit_params):
-        if cold:
-            self._forget_fit()
-        strategy = self._check_params()
-        X, codes, labeled = validate_training_data(
-            self, X, y, reset=not hasattr(self, "n_features_in_"), classes=classes,
-            labeled_mask=labeled_mask)
-        if not labeled.all() and not cold:
-            raise ValueError(
-                "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
-                "drop them before partial_fit or a warm_start fit."
-            )
-        sample_weight = validate_sample_weight(sample_weight, X, self.criterion)
-        epochs_before = 0 if cold else len(self.history_)
         self._routing = routing
-        if routing == "partial_fit":
-            self._streaming_counts = getattr(self, "class_counts_", np.zeros(len(self.classes_),
-                                                                            dtype=np.int64))
         try:
-            with seeded(self.random_state, epochs_before), self._on_device():
+            if cold:
+                self._forget_fit()
+            strategy = self._check_params()
+            X, codes, labeled = validate_training_data(
+                self, X, y, reset=not hasattr(self, "n_features_in_"), classes=classes,
+                labeled_mask=labeled_mask)
+            if not labeled.all() and not cold:
+                raise ValueError(
+                    "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
+                    "drop them before partial_fit or a warm_start fit.")
+            sample_weight = validate_sample_weight(sample_weight, X, self.criterion)
+            if routing == "partial_fit":
+                self._streaming_counts = getattr(self, "class_counts_", np.zeros(
+                    len(self.classes_), dtype=np.int64))
+            with seeded(self.random_state, 0 if cold else len(self.history_)), \
+                    self._on_device():
                 self._fit_stages(X, y, codes, labeled, sample_weight, cold, strategy,
                                  **fit_params)
         except BaseException:
