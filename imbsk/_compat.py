@@ -9,6 +9,7 @@ import inspect
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from sklearn.utils import _safe_indexing as safe_indexing
 from sklearn.utils._param_validation import (
     Interval,
@@ -45,14 +46,18 @@ def uncompiled(module):
 
 
 class SkorchOverrides:
-    """Overrides of two private methods of skorch's ``NeuralNet``, kept here.
+    """Overrides of skorch's ``NeuralNet`` internals, kept here (and the loop's speed-ups).
 
-    * ``_get_param_names``: skorch lists every attribute without a trailing underscore
-      as a parameter, private ones too; scikit-learn's ``get_params``/``clone`` must not
-      see imbsk's private attributes.
-    * ``_set_training``: skorch switches every module's mode before every batch; only a
-      change is applied (``Module.train`` walks all sub-modules: measurable per batch on
-      small tabular networks).
+    * ``_get_param_names`` (private): skorch lists every attribute without a trailing
+      underscore as a parameter, private ones too; scikit-learn's ``get_params``/``clone``
+      must not see imbsk's private attributes.
+    * ``_set_training`` (private): skorch switches every module's mode before every
+      batch; only a change is applied (``Module.train`` walks all sub-modules: measurable
+      per batch on small tabular networks).
+    * ``notify``: as skorch's, but the three per-batch notifications skip callbacks whose
+      hook is ``Callback``'s inherited no-op, from a list made afresh every epoch (so a
+      callback appended to ``callbacks_`` or a hook set on an instance counts from the next
+      epoch on) and never pickled. Measured: skorch's notify was ~3% of a cb_focal epoch.
 
     Examples
     --------
@@ -69,6 +74,32 @@ class SkorchOverrides:
             module = getattr(self, name + "_")
             if isinstance(module, torch.nn.Module) and module.training != training:
                 module.train(training)
+
+    #: The per-batch notifications (three per batch), served from a list made per epoch.
+    _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+    def notify(self, method_name, **cb_kwargs):
+        getattr(self, method_name)(self, **cb_kwargs)
+        if method_name not in self._BATCH_HOOKS:
+            if method_name == "on_epoch_begin":  # callbacks may have changed since
+                self.__dict__.pop("_batch_listeners", None)
+            for _, callback in self.callbacks_:
+                getattr(callback, method_name)(self, **cb_kwargs)
+            return
+        listeners = self.__dict__.get("_batch_listeners")
+        if listeners is None:
+            listeners = self.__dict__["_batch_listeners"] = {
+                name: [cb for _, cb in self.callbacks_
+                       if getattr(getattr(cb, name), "__func__", None)
+                       is not getattr(Callback, name)]
+                for name in self._BATCH_HOOKS}
+        for callback in listeners[method_name]:
+            getattr(callback, method_name)(self, **cb_kwargs)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_batch_listeners", None)  # a cache, never part of the model
+        return state
 
 
 #: skorch >= 1.4 threads the public method ("fit" / "partial_fit") through a private
