@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._compat import check_sample_weight
+from .semi_supervised import labeled_mask
 
 __all__ = [
     "encode_labels",
@@ -115,7 +116,7 @@ def validate_unlabeled(unlabeled, y):
         )
 
 
-def validate_training_data(estimator, X, y, *, reset, classes, labeled_mask):
+def validate_training_data(estimator, X, y, *, reset, classes):
     """Validated X, the class indices of the labeled rows, and the labeled-row mask.
 
     ``classes`` (from ``partial_fit``) declares every class up front: a first chunk may

@@ -31,7 +31,7 @@ from .modules import MLP
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
 from .scoring import check_validation_coverage, default_callbacks
-from .semi_supervised import labeled_mask, pseudo_label_stage
+from .semi_supervised import pseudo_label_stage
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
 
@@ -187,8 +187,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                 self._forget_fit()
             strategy = self._check_params()
             X, codes, labeled = validate_training_data(
-                self, X, y, reset=not hasattr(self, "n_features_in_"), classes=classes,
-                labeled_mask=labeled_mask)
+                self, X, y, reset=not hasattr(self, "n_features_in_"), classes=classes)
             if not labeled.all() and not cold:
                 raise ValueError(
                     "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
