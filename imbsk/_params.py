@@ -11,6 +11,7 @@ import numpy as np
 
 from ._compat import Interval, Options, StrOptions, validate_parameter_constraints
 from .devices import resolve_device
+from .ensemble import MEMBER_SAMPLINGS
 from .pretraining import PRETRAIN_METHODS
 from .rebalance import check_rebalance
 
@@ -39,12 +40,15 @@ class ParamsMixin:
         "pretrain_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
                        Options(numbers.Integral, {-1})],
+        "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
+        "member_sampling": [StrOptions(set(MEMBER_SAMPLINGS))],
     }
 
     # --- parameters ---------------------------------------------------------------------
 
     def _set_own_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state,
-                        unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs):
+                        unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
+                        n_members, member_sampling):
         # plain assignments, as scikit-learn's __init__ convention asks
         self.rebalance = rebalance
         self.beta = beta
@@ -57,6 +61,8 @@ class ParamsMixin:
         self.pseudo_cap = pseudo_cap
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
+        self.n_members = n_members
+        self.member_sampling = member_sampling
 
     def set_params(self, **params):
         """Set parameters; ``rebalance__<name>`` goes to the strategy object."""
@@ -94,7 +100,27 @@ class ParamsMixin:
                 "MLP; pass module=None (tune it with module__hidden_units, ...), or pre-train "
                 "a module of your own yourself."
             )
+        if self.n_members > 1:
+            self._check_members(strategy)
         return strategy
+
+    def _check_members(self, strategy):
+        """``n_members > 1`` stacks K built-in MLPs: what that excludes, said clearly."""
+        problem = (
+            "module= (a network of your own)" if self.module is not None else
+            "criterion= (a loss of your own)" if self.criterion is not None else
+            f"pretrain={self.pretrain!r}" if self.pretrain is not None else
+            f"unlabeled={self.unlabeled!r} (pseudo-labels)" if self.unlabeled is not None else
+            f"rebalance={self.rebalance!r} (it acts on the output layer or builds its own "
+            "network)" if not strategy.stackable else
+            "module__batch_norm=True (its statistics would mix the members)"
+            if self.get_params_for("module").get("batch_norm") else None)
+        if problem is not None:
+            raise ValueError(
+                f"n_members={self.n_members} trains {self.n_members} built-in MLPs stacked as "
+                f"one network, which does not work with {problem}. Use n_members=1, or "
+                "drop that setting."
+            )
 
     def _classes_or_none(self):
         if hasattr(self, "classes_inferred_"):

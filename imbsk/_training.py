@@ -21,6 +21,8 @@ from skorch.utils import data_from_dataset, to_device
 from ._compat import uncompiled
 from ._validation import encode_labels, validate_features
 from .data import TabularDataset, dataset_targets, is_tabular
+from .devices import seeded
+from .ensemble import MemberStreams, draw_member_rows, member_seeds
 from .modules import output_layer
 
 __all__ = ["encode_validation", "initialize_output_bias", "prepare_training",
@@ -119,6 +121,26 @@ def prepare_training(net, dataset_train, previous_counts=None):
     if len(net.history) == 0:  # a fresh network: the strategy's prior bias
         initialize_output_bias(net.module_,
                                net.rebalance_.output_bias(np.maximum(counts, 1), net._head))
+    if net.n_members > 1:
+        prepare_members(net, y_train)
+
+
+def prepare_members(net, y_train):
+    """``n_members > 1``: each member's training rows, drawn from its own stream."""
+    if net.train_sampler_ is not None and net.member_sampling != "shuffle":
+        raise ValueError(
+            f"member_sampling={net.member_sampling!r} draws each member's rows, and "
+            f"rebalance={net.rebalance!r} draws them too (a sampler). Use "
+            "member_sampling='shuffle' with a sampling strategy, or a loss strategy "
+            "(e.g. 'inverse') with the bootstraps."
+        )
+    if not hasattr(net, "member_rng_states_"):  # after load_params: fresh streams
+        net.member_rng_states_ = []
+        for seed in member_seeds(net.random_state, net.n_members):
+            with seeded(int(seed)):
+                net.member_rng_states_.append(torch.get_rng_state())
+    net.member_rows_ = draw_member_rows(y_train, net.member_sampling,
+                                        MemberStreams(net.member_rng_states_))
 
 
 def initialize_output_bias(module, bias):
@@ -132,6 +154,9 @@ def initialize_output_bias(module, bias):
     [0.5, -0.5]
     """
     if bias is None:
+        return
+    if hasattr(module, "set_output_bias"):  # K stacked members
+        module.set_output_bias(bias)
         return
     layer = output_layer(module)
     if layer.bias is None or layer.out_features != len(bias):

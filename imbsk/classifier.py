@@ -14,7 +14,7 @@ import zipfile
 
 import numpy as np
 import torch
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import ValidSplit
 from skorch.utils import is_dataset, to_device
 
@@ -26,11 +26,12 @@ from ._training import (encode_validation, prepare_training, replace_training_ro
 from ._validation import validate_sample_weight, validate_training_data
 from .data import BatchIterator, TabularDataset, dataset_targets
 from .decision import BinaryDecisionMixin, DecisionMixin
+from .ensemble import MemberBatchIterator, MemberStreams, member_seeds, stacked_mlp
 from .devices import resolve_device, resolved_device, seeded
 from .modules import MLP
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
-from .scoring import check_validation_coverage, default_callbacks
+from .scoring import MemberScores, check_validation_coverage, default_callbacks
 from .semi_supervised import pseudo_label_stage
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
@@ -39,7 +40,7 @@ __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
 _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in_",
            "feature_names_in_", "train_sampler_", "difficulty_", "pseudo_labels_",
            "pseudo_label_mask_", "pseudo_confidence_", "pretrain_history_",
-           "classifier_norms_")
+           "classifier_norms_", "member_rng_states_", "member_rows_")
 
 
 class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
@@ -72,7 +73,10 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
     def get_default_callbacks(self):
         strategy = getattr(self, "rebalance_", None)
         extra = strategy.make_callbacks() if strategy is not None else []
-        return default_callbacks() + extra
+        callbacks = default_callbacks()
+        if self.n_members > 1:  # before the log, which prints what is recorded
+            callbacks.insert(len(callbacks) - 1, ("valid_bacc_members", MemberScores()))
+        return callbacks + extra
 
     def _n_outputs(self):
         return len(self.classes_)
@@ -90,8 +94,19 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                 "before initialize()."
             )
         params.setdefault("n_outputs", self._n_outputs())
+        if self.n_members > 1:  # K members, each initialised under its own seed
+            self.module_, self.member_rng_states_ = stacked_mlp(
+                params, member_seeds(self.random_state, self.n_members), self._member_link())
+            return self
         self.module_ = self.rebalance_.make_module(params, self._head) or MLP(**params)
         return self
+
+    def _member_link(self):
+        """The probability link the members' mean is taken in (the loss's form)."""
+        if self._head == "binary":
+            return "binary"
+        loss = self.rebalance_.make_criterion(np.ones(len(self.classes_)), self._head)
+        return "sigmoid" if getattr(loss, "form", "softmax") == "sigmoid" else "softmax"
 
     def _strategy_criterion(self, counts):
         """The strategy's loss for these counts, carrying them as a buffer (for reloads)."""
@@ -153,6 +168,11 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
             return super().get_iterator(dataset, training=False)
         params = self.get_params_for("iterator_train")
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
+        if self.n_members > 1:
+            batch_size = params.get("batch_size", self.batch_size)
+            return MemberBatchIterator(
+                dataset, len(dataset) if batch_size == -1 else batch_size,
+                self.member_rows_, MemberStreams(self.member_rng_states_), sampler)
         if sampler is not None:
             params.setdefault("sampler", sampler)
         else:
@@ -166,11 +186,28 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         return y_true
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if training and self.n_members > 1:
+            # member outputs (K, B, ...): the loss of all members' rows times K, i.e. the
+            # sum of the members' losses (batches are of one size): each member's
+            # gradient is its own loss's
+            y_pred = y_pred.reshape(-1, *y_pred.shape[2:])
+            y_true = (tuple(t.reshape(-1) for t in y_true) if isinstance(y_true, (tuple, list))
+                      else y_true.reshape(-1))
+            return self.n_members * self._one_loss(y_pred, y_true, X, training)
+        return self._one_loss(y_pred, y_true, X, training)
+
+    def _one_loss(self, y_pred, y_true, X, training):
         if isinstance(y_true, (tuple, list)):  # (class indices, sample weights)
             y_true, sample_weight = (to_device(t, self.device) for t in y_true)
             return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
         y_true = self._loss_target(to_device(y_true, self.device), y_pred)
         return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    def train_step_single(self, batch, **fit_params):
+        step = super().train_step_single(batch, **fit_params)
+        if self.n_members > 1:  # the history's train_loss: the members' mean
+            step["loss"] = step["loss"] / self.n_members
+        return step
 
     def _forget_fit(self):
         for name in _FITTED:
@@ -317,7 +354,8 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
     """
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, random_state=None, unlabeled=None, pseudo_threshold=0.9,
+                 posthoc_tau=0.0, random_state=None, n_members=1, member_sampling="shuffle",
+                 unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
                  criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30,
                  batch_size=128, iterator_train=BatchIterator, iterator_valid=BatchIterator,
@@ -329,7 +367,8 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
                          dataset=dataset, train_split=train_split, classes=classes,
                          device=device, verbose=verbose, **kwargs)
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
-                             unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs)
+                             unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
+                             n_members, member_sampling)
 
 
 class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
@@ -358,7 +397,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
     }
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, random_state=None, unlabeled=None, pseudo_threshold=0.9,
+                 posthoc_tau=0.0, random_state=None, n_members=1, member_sampling="shuffle",
+                 unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
                  classes=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
                  max_epochs=30, batch_size=128, iterator_train=BatchIterator,
@@ -371,7 +411,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
                          dataset=dataset, train_split=train_split, threshold=threshold,
                          device=device, verbose=verbose, **kwargs)
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
-                             unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs)
+                             unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
+                             n_members, member_sampling)
         self.classes = classes
 
     def _check_params(self):
@@ -386,6 +427,11 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
 
     def _n_outputs(self):
         return 1
+
+    def infer(self, x, **fit_params):
+        if torch.is_tensor(x) and x.dim() == 3:  # (K, B, F): K members' logits (K, B)
+            return NeuralNet.infer(self, x, **fit_params)
+        return super().infer(x, **fit_params)
 
     def _loss_target(self, y_true, y_pred):
         # a criterion of the user's own (e.g. BCEWithLogitsLoss) wants float targets

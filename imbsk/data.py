@@ -34,6 +34,7 @@ __all__ = [
     "dataset_sample_weight",
     "dataset_targets",
     "is_tabular",
+    "sampler_order",
     "iter_feature_batches",
 ]
 
@@ -315,6 +316,34 @@ def dataset_sample_weight(dataset):
     return base.sample_weight if rows is None else base.sample_weight[rows.to(base.X.device)]
 
 
+def sampler_order(sampler):
+    """One pass of ``sampler`` as an index tensor.
+
+    The PyTorch samplers used by the estimators are drawn as one tensor, with the same
+    random calls as their ``__iter__`` (so the same order under one seed; tested against
+    ``DataLoader``), instead of as a Python list of ints; any other sampler is iterated.
+
+    Examples
+    --------
+    >>> sampler_order(SequentialSampler(range(3))).tolist()
+    [0, 1, 2]
+    """
+    if isinstance(sampler, SequentialSampler):
+        return torch.arange(len(sampler))
+    if type(sampler) is WeightedRandomSampler and sampler.replacement:
+        return weighted_draw(sampler.weights, sampler.num_samples, sampler.generator)
+    if type(sampler) is WeightedRandomSampler:
+        return torch.multinomial(sampler.weights, sampler.num_samples, False,
+                                 generator=sampler.generator)
+    if (type(sampler) is RandomSampler and sampler.generator is None
+            and not sampler.replacement and sampler.num_samples == len(sampler.data_source)):
+        generator = torch.Generator()
+        generator.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+        return torch.randperm(len(sampler.data_source), generator=generator)
+    indices = np.fromiter(iter(sampler), dtype=np.int64, count=len(sampler))
+    return torch.from_numpy(indices)
+
+
 class BatchIterator:
     """Iterate over a dataset in batches sliced with one index operation each.
 
@@ -358,28 +387,8 @@ class BatchIterator:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self):
-        """This epoch's index order, as a tensor.
-
-        The PyTorch samplers used by the estimators are drawn as one tensor, with the
-        same random calls as their ``__iter__`` (so the same order under one seed; tested
-        against ``DataLoader``), instead of as a Python list of ints; any other sampler is
-        iterated.
-        """
-        sampler = self.sampler
-        if isinstance(sampler, SequentialSampler):
-            return torch.arange(len(sampler))
-        if type(sampler) is WeightedRandomSampler and sampler.replacement:
-            return weighted_draw(sampler.weights, sampler.num_samples, sampler.generator)
-        if type(sampler) is WeightedRandomSampler:
-            return torch.multinomial(sampler.weights, sampler.num_samples, False,
-                                     generator=sampler.generator)
-        if (type(sampler) is RandomSampler and sampler.generator is None
-                and not sampler.replacement and sampler.num_samples == len(sampler.data_source)):
-            generator = torch.Generator()
-            generator.manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
-            return torch.randperm(len(sampler.data_source), generator=generator)
-        indices = np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
-        return torch.from_numpy(indices)
+        """This epoch's index order, as a tensor (:func:`sampler_order`)."""
+        return sampler_order(self.sampler)
 
     def __iter__(self):
         sequential = isinstance(self.sampler, SequentialSampler)

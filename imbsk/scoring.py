@@ -11,13 +11,14 @@ import warnings
 import numpy as np
 import torch
 from imblearn.metrics import geometric_mean_score
-from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
 
 from .data import dataset_targets
 
 __all__ = [
+    "MemberScores",
     "CompactPrintLog",
     "default_callbacks",
     "PerClassRecall",
@@ -194,6 +195,44 @@ class PerClassRecall(EpochScoring):
             history.record(f"{self.name_}_{label}", float(recall))
 
 
+class MemberScores(Callback):
+    """With ``n_members > 1``: each member's validation balanced accuracy per epoch.
+
+    Recorded as ``valid_bacc_members`` (a list, one value per member); ``valid_bacc``
+    and the other scores are the ensemble's (the members' mean probabilities).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
+    >>> net = ImbalancedNetClassifier(n_members=3, max_epochs=2, random_state=0).fit(X, y)
+    >>> len(net.history[-1, "valid_bacc_members"])
+    3
+    """
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if dataset_valid is None:
+            return
+        module = net.module_
+        y_true = dataset_targets(dataset_valid)[0].cpu().numpy()
+        to_proba = net._get_predict_nonlinearity()
+        chunks = []
+        with torch.no_grad():
+            was_training = module.training
+            module.eval()
+            try:
+                for X, _ in net.get_iterator(dataset_valid, training=False):
+                    logits = module.member_logits(X.to(net.device) if torch.is_tensor(X) else X)
+                    chunks.append(torch.stack([to_proba(z) for z in logits]).cpu())
+            finally:
+                module.train(was_training)
+        proba = torch.cat(chunks, dim=1).numpy()
+        with _quiet_metrics():
+            scores = [balanced_accuracy_score(y_true, net._codes_from_proba(p)) for p in proba]
+        net.history.record("valid_bacc_members", [float(v) for v in scores])
+
+
 class CompactPrintLog(PrintLog):
     """skorch's ``PrintLog`` with the columns that fit a 100-column terminal.
 
@@ -204,11 +243,11 @@ class CompactPrintLog(PrintLog):
     Examples
     --------
     >>> sorted(CompactPrintLog().initialize().keys_ignored_)
-    ['batches', 'valid_acc']
+    ['batches', 'valid_acc', 'valid_bacc_members']
     """
 
     #: Printed-table columns left out, besides the per-class recalls.
-    hidden = ("valid_acc",)
+    hidden = ("valid_acc", "valid_bacc_members")
 
     def initialize(self):
         super().initialize()

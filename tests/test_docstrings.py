@@ -13,7 +13,8 @@ MODULES = ["imbsk", "imbsk.rebalance", "imbsk.rebalance.weights", "imbsk.rebalan
            "imbsk.rebalance.decoupling", "imbsk.rebalance.bbn",
            "imbsk.data", "imbsk.modules", "imbsk.devices", "imbsk.datasets",
            "imbsk.benchmark", "imbsk.plotting", "imbsk.classifier", "imbsk.scoring",
-           "imbsk.semi_supervised", "imbsk.pretraining", "imbsk.decision"]
+           "imbsk.semi_supervised", "imbsk.pretraining", "imbsk.decision",
+           "imbsk.ensemble", "imbsk.model_selection"]
 
 PUBLIC = sorted({(name, module) for module in MODULES
                  for name in importlib.import_module(module).__all__

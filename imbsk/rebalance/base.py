@@ -52,6 +52,10 @@ class RebalanceStrategy(BaseEstimator):
     #: The heads this strategy works with.
     heads = ("multiclass", "binary")
 
+    #: Whether it works with ``n_members > 1`` (K members stacked in one network); not
+    #: for strategies that build their own network or act on the output layer.
+    stackable = True
+
     def check_head(self, head, estimator_name):
         """Raise ``ValueError`` if this strategy cannot work with ``head``."""
         if head not in self.heads:

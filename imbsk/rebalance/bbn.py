@@ -197,6 +197,8 @@ class BilateralBranchNetwork(RebalanceStrategy):
     Linear(in_features=16, out_features=3, bias=True)
     """
 
+    stackable = False  # acts on the output layer / builds its own network
+
     def check_net(self, net):
         if net.module is not None:
             raise ValueError(

@@ -67,5 +67,9 @@ class Compose(RebalanceStrategy):
         for strategy in self.strategies:
             strategy.check_head(head, estimator_name)
 
+    @property
+    def stackable(self):
+        return all(s.stackable for s in self.strategies)
+
     def make_callbacks(self):
         return [pair for s in self.strategies for pair in s.make_callbacks()]

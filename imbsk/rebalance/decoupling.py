@@ -192,6 +192,8 @@ class ClassifierRetraining(RebalanceStrategy):
     'crt'
     """
 
+    stackable = False  # acts on the output layer / builds its own network
+
     _parameter_constraints = {
         "crt_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "crt_lr": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
@@ -279,6 +281,8 @@ class TauNormalization(RebalanceStrategy):
     >>> TauNormalization(tau_norm=0.5).make_callbacks()[0][0]
     'tau_norm'
     """
+
+    stackable = False  # acts on the output layer / builds its own network
 
     _parameter_constraints = {
         "tau_norm": [Interval(numbers.Real, 0.0, None, closed="left")],

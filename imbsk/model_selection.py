@@ -1,0 +1,423 @@
+"""Hyper-parameter searches that train many candidates x folds as one stacked network.
+
+:class:`BatchedGridSearchCV` and :class:`BatchedRandomizedSearchCV` are scikit-learn's
+``GridSearchCV`` / ``RandomizedSearchCV`` (same parameters, ``cv_results_``,
+``best_params_``, ``best_estimator_``, ``refit``, multi-metric ``scoring``): the scoring,
+ranking and refit are scikit-learn's own. Before scikit-learn evaluates the candidates,
+those that differ only in what the stacked engine (:mod:`imbsk.ensemble`) vectorises --
+``beta``, ``gamma``, ``alpha``, ``posthoc_tau``, ``threshold``, ``random_state`` and a
+loss-level ``rebalance`` -- are trained, for every fold at once, as the members of one
+stacked network; scikit-learn then finds each (candidate, fold) already fitted. Every other
+candidate is an ordinary fit, as in ``GridSearchCV``.
+
+Each member is set up exactly as the independent fit it replaces (its seed, internal
+validation split, class counts, loss and output bias come from a zero-epoch fit of that
+candidate on that fold's training rows) and trains only on those rows.
+"""
+
+import copy
+import hashlib
+import itertools
+import time
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
+from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSampler, \
+    RandomizedSearchCV, check_cv
+from sklearn.utils import indexable
+
+from ._compat import safe_indexing, uncompiled
+from ._training import split_with_hints
+from ._validation import encode_labels, validate_features
+from .data import BatchIterator, TabularDataset, _base_and_rows
+from .devices import seeded
+from .ensemble import ELEMENTWISE_OPTIMIZERS, MemberSpec, StackedLoss, train_members
+from .modules import MLP
+from .rebalance import RebalanceStrategy
+
+__all__ = ["BatchedGridSearchCV", "BatchedRandomizedSearchCV"]
+
+#: Parameters the stacked engine varies per member (posthoc_tau and threshold only act on
+#: predictions: candidates differing in them share one trained member).
+VECTORISED = ("beta", "gamma", "alpha", "posthoc_tau", "threshold", "random_state",
+              "rebalance")
+_PREDICTION_ONLY = ("posthoc_tau", "threshold")
+
+
+def _key(params):
+    """A content key of a parameter dict (clones of one value give the same key)."""
+    try:
+        return joblib.hash(sorted(params.items()))
+    except Exception:  # noqa: BLE001 (an unpicklable value: its repr)
+        return repr(sorted(params.items()))
+
+
+def _rows_key(X):
+    """A content key of a fold's training rows (``X`` alone: the folds' rows differ)."""
+    return joblib.hash(X)
+
+
+def _stacking_signature(estimator):
+    """What members of one stack must share, or None when ``estimator`` cannot be a member.
+
+    A member is the built-in MLP with a loss-level strategy (class weights, focal, logit
+    adjustment, LDAM without DRW), the default data path, callbacks and an element-wise
+    optimizer, on one device.
+    """
+    from .classifier import _ImbalancedNetMixin  # noqa: PLC0415 (import cycle)
+    if not isinstance(estimator, _ImbalancedNetMixin):
+        return None
+    p = estimator.get_params(deep=False)
+    if (p["module"] is not None or p.get("n_members", 1) != 1 or p["pretrain"] is not None
+            or p["unlabeled"] is not None or p["criterion"] is not None
+            or p["callbacks"] not in (None, []) or p["warm_start"] or p.get("compile")
+            or p["dataset"] is not TabularDataset or p["iterator_train"] is not BatchIterator
+            or p["optimizer"] not in ELEMENTWISE_OPTIMIZERS
+            or estimator.get_params_for("module").get("batch_norm")
+            or any(k.startswith(("iterator_train__", "dataset__", "criterion__", "callbacks__"))
+                   for k in p)):
+        return None
+    try:
+        strategy = estimator._check_params()
+        n_classes = 2
+        loss = strategy.make_criterion(np.ones(n_classes), estimator._head)
+        if (loss is None or not StackedLoss.supports(loss)
+                or strategy.make_callbacks() or strategy.make_sampler(np.array([0, 1]))
+                is not None or strategy.make_module({}, estimator._head) is not None
+                or type(strategy).make_train_dataset
+                is not RebalanceStrategy.make_train_dataset):
+            return None
+    except (ValueError, TypeError):
+        return None  # an ordinary fit reports the problem
+    shared = {k: v for k, v in p.items() if k not in VECTORISED}
+    return _key(shared), loss.form, loss.reduction
+
+
+class _FittedResults:
+    """Fitted members shared by the search's clones (never copied by ``clone``)."""
+
+    def __init__(self):
+        self.fitted, self.fit_time = {}, {}
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class _PrefittedEstimator(ClassifierMixin, BaseEstimator):
+    """The search's stand-in for the estimator: its ``fit`` returns the member trained in
+    the stack for these parameters and rows, or fits the estimator as usual."""
+
+    def __init__(self, estimator, results):
+        self.estimator = estimator
+        self.results = results
+
+    def set_params(self, **params):
+        own = {k: params.pop(k) for k in ("estimator", "results") if k in params}
+        if own:
+            super().set_params(**own)
+        if params:
+            self._candidate = _key(params)
+            self.estimator.set_params(**params)  # a clone already (sklearn clones us)
+        return self
+
+    def get_params(self, deep=True):
+        return {"estimator": self.estimator, "results": self.results}
+
+    def fit(self, X, y=None, **fit_params):
+        key = (getattr(self, "_candidate", None), _rows_key(X))
+        fitted = self.results.fitted.get(key)
+        if fitted is not None and not fit_params:
+            member = copy.copy(fitted)  # shares the network; prediction settings are its own
+            p = self.estimator.get_params(deep=False)
+            for name in _PREDICTION_ONLY:
+                if name in p:
+                    setattr(member, name, p[name])
+            self.fitted_ = member
+        else:
+            self.fitted_ = clone(self.estimator).fit(X, y, **fit_params)
+        return self
+
+    def __sklearn_tags__(self):
+        return self.estimator.__sklearn_tags__()
+
+    @property
+    def classes_(self):
+        return self.fitted_.classes_
+
+    def predict(self, X):
+        return self.fitted_.predict(X)
+
+    def predict_proba(self, X):
+        return self.fitted_.predict_proba(X)
+
+    def predict_log_proba(self, X):
+        return self.fitted_.predict_log_proba(X)
+
+    def decision_function(self, X):
+        return self.fitted_.decision_function(X)
+
+
+def _member_shell(template, params, X_fold, y_fold):
+    """A zero-epoch fit of the candidate on the fold: its set-up, with no training.
+
+    Returns the fitted estimator, the member (its training rows within the fold -- the
+    internal validation split removed --, initial network, generator state and loss) and
+    the fold's class indices.
+    """
+    shell = clone(template).set_params(**params)
+    shell.fit(X_fold, y_fold, epochs=0)
+    codes = encode_labels(y_fold, shell.classes_, "the fold's classes")
+    X_valid = validate_features(shell, X_fold)
+    dataset_train, _ = split_with_hints(shell, shell.get_dataset(X_valid, codes), codes, False)
+    rows = _base_and_rows(dataset_train)[1]
+    rows = np.arange(len(codes)) if rows is None else rows.numpy()
+    module_params = {"n_features": shell.n_features_in_, "n_outputs": shell._n_outputs(),
+                     **shell.get_params_for("module")}
+    with seeded(shell.random_state):  # the draws of the fit's initialisation
+        MLP(**module_params)
+        rng_state = torch.get_rng_state()
+    member = MemberSpec(rows, uncompiled(shell.module_), rng_state,
+                        uncompiled(shell.criterion_))
+    return shell, member, codes
+
+
+def _train_batch(template, jobs, X, y, folds):
+    """Train one stack: ``jobs`` are (candidate params, fold index) pairs.
+
+    Returns a list of (job, fitted estimator, seconds per member).
+    """
+    start = time.perf_counter()
+    shells, members, kept = [], [], []
+    X_all = None
+    codes_all = None
+    for params, fold in jobs:
+        train = folds[fold]
+        shell, member, codes = _member_shell(template, params, safe_indexing(X, train),
+                                             safe_indexing(y, train))
+        if X_all is None:
+            X_all = torch.as_tensor(np.asarray(validate_features(shell, X), dtype=np.float32))
+            codes_all = torch.zeros(len(X_all), dtype=torch.long)
+            classes = shell.classes_
+        elif not np.array_equal(shell.classes_, classes):
+            continue  # a fold missing a class: an ordinary fit (it reports the problem)
+        codes_all[torch.as_tensor(train)] = torch.as_tensor(codes)
+        member.rows = train[member.rows]
+        shells.append(shell)
+        members.append(member)
+        kept.append((params, fold))
+    first = shells[0]
+    with first._on_device(), seeded(_stack_seed(members)):
+        device = first.device
+        module, losses = train_members(
+            X_all, codes_all, members, link=first._link(), optimizer=first.optimizer,
+            optimizer_params=first.get_params_for("optimizer"), lr=first.lr,
+            batch_size=first.batch_size, max_epochs=first.max_epochs, device=device)
+    for k, shell in enumerate(shells):
+        with torch.no_grad():
+            uncompiled(shell.module_).load_state_dict(module.member(k).state_dict())
+        for epoch, loss in enumerate(losses[:, k], start=1):
+            shell.history.new_epoch()
+            shell.history.record("epoch", epoch)
+            shell.history.record("train_loss", float(loss))
+    seconds = (time.perf_counter() - start) / len(jobs)
+    return list(zip(kept, shells, [seconds] * len(shells)))
+
+
+def _stack_seed(members):
+    """A seed for what members draw together (dropout): a function of their streams."""
+    digest = hashlib.sha256(b"".join(m.rng_state.numpy().tobytes() for m in members))
+    return int.from_bytes(digest.digest()[:4], "little")
+
+
+def _chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class _BatchedSearchMixin:
+    """``fit`` trains the stackable candidates first; scikit-learn's ``fit`` does the rest."""
+
+    def _all_candidates(self):
+        raise NotImplementedError
+
+    def _run_search(self, evaluate_candidates):
+        evaluate_candidates(self._candidates)
+
+    def _batched_jobs(self, X, y, n_splits):
+        """Group the candidates into stacks; return [(signature, [(params, fold), ...])]."""
+        groups = {}
+        for params in self._candidates:
+            estimator = clone(self.estimator).set_params(**params)
+            signature = _stacking_signature(estimator)
+            if signature is None:
+                continue
+            trained = {k: v for k, v in params.items() if k not in _PREDICTION_ONLY}
+            groups.setdefault(signature, {})[_key(trained)] = trained
+        n_tasks = max(1, joblib.effective_n_jobs(self.n_jobs))
+        batches = []
+        for signature, configs in groups.items():
+            jobs = [(params, fold) for params in configs.values() for fold in range(n_splits)]
+            size = min(self.members_per_batch, -(-len(jobs) // n_tasks))
+            batches += _chunks(jobs, max(size, 1))
+        return batches
+
+    def fit(self, X, y=None, **params):
+        """Run the search: stacked training of the batchable candidates, then scikit-learn's.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        **params
+            As ``GridSearchCV.fit``; ``groups`` goes to the splitter. Other fit
+            parameters (e.g. ``sample_weight``) make every candidate an ordinary fit.
+
+        Returns
+        -------
+        self
+        """
+        self._candidates = list(self._all_candidates())
+        X, y = indexable(X, y)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y, params.get("groups")))
+        folds = [np.asarray(train) for train, _ in splits]
+        results = _FittedResults()
+        extra = {k: v for k, v in params.items() if k != "groups"}
+        if not extra and not sp.issparse(X) and y is not None:
+            batches = self._batched_jobs(X, y, len(splits))
+            if self.verbose and batches:
+                n = sum(len(b) for b in batches)
+                print(f"Training {n} (candidate, fold) members in {len(batches)} stack(s)")
+            template = clone(self.estimator)
+            out = joblib.Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)(
+                joblib.delayed(_train_batch)(template, jobs, X, y, folds) for jobs in batches)
+            fold_keys = [_rows_key(safe_indexing(X, train)) for train in folds]
+            sharing = {}  # trained configuration -> the candidates it serves
+            for candidate in self._candidates:
+                trained = {k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY}
+                sharing.setdefault(_key(trained), []).append(_key(candidate))
+            for (params_, fold), fitted, seconds in itertools.chain.from_iterable(out):
+                for candidate_key in sharing[_key(params_)]:
+                    results.fitted[(candidate_key, fold_keys[fold])] = fitted
+                    results.fit_time[(candidate_key, fold)] = seconds
+        estimator, cv_param, n_jobs = self.estimator, self.cv, self.n_jobs
+        all_batched = len(results.fit_time) == len(self._candidates) * len(splits)
+        try:
+            self.estimator = _PrefittedEstimator(estimator, results)
+            self.cv = splits  # the very splits the members were trained on
+            if all_batched:  # scoring fitted members: nothing to gain from processes
+                self.n_jobs = None
+            super().fit(X, y, **params)
+        finally:
+            self.estimator, self.cv, self.n_jobs = estimator, cv_param, n_jobs
+            del self._candidates
+        if hasattr(self, "best_estimator_"):
+            self.best_estimator_ = self.best_estimator_.fitted_
+        self._report_member_times(results, len(splits))
+        return self
+
+    def _report_member_times(self, results, n_splits):
+        """``mean/std_fit_time`` of stacked candidates: their share of the stack's time."""
+        times = self.cv_results_["mean_fit_time"].copy()
+        stds = self.cv_results_["std_fit_time"].copy()
+        for i, params in enumerate(self.cv_results_["params"]):
+            key = _key(params)
+            per_fold = [results.fit_time.get((key, f)) for f in range(n_splits)]
+            if all(t is not None for t in per_fold):
+                times[i], stds[i] = np.mean(per_fold), np.std(per_fold)
+        self.cv_results_["mean_fit_time"], self.cv_results_["std_fit_time"] = times, stds
+
+
+_EXTRA_DOC = """
+    members_per_batch : int, default=256
+        The most (candidate, fold) members trained in one stacked network; more members
+        make more stacks. With ``n_jobs``, the members are spread over at least as many
+        stacks as jobs (each stack is one joblib task: processes, or Dask workers under
+        ``joblib.parallel_backend("dask")``).
+"""
+
+
+class BatchedGridSearchCV(_BatchedSearchMixin, GridSearchCV):
+    __doc__ = """``GridSearchCV`` that trains candidates x folds as one stacked network.
+
+    The parameters and fitted attributes are ``GridSearchCV``'s (see its documentation),
+    plus ``members_per_batch``. Candidates that differ only in ``beta``, ``gamma``,
+    ``alpha``, ``posthoc_tau``, ``threshold``, ``random_state`` or a loss-level
+    ``rebalance`` (``None``, ``"inverse"``, ``"sqrt_inverse"``, ``"effective_number"``,
+    ``"focal"``, ``"cb_focal"``, ``"logit_adjusted"``, ``"balanced_softmax"``,
+    ``"ldam"``) of an imbsk estimator with the built-in MLP train together, every fold at
+    once; any other candidate (a sampling strategy, ``module=``, callbacks, a pipeline,
+    ...) is an ordinary fit. ``cv_results_["mean_fit_time"]`` of a stacked candidate is its
+    share of its stack's time.
+
+    Parameters
+    ----------
+    estimator, param_grid, scoring, n_jobs, refit, cv, verbose, pre_dispatch, \
+error_score, return_train_score
+        As :class:`sklearn.model_selection.GridSearchCV`.
+""" + _EXTRA_DOC + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(200, n_features=5, weights=[0.85], random_state=0)
+    >>> search = BatchedGridSearchCV(
+    ...     ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0),
+    ...     {"beta": [0.9, 0.99], "gamma": [0.0, 2.0]}, scoring="balanced_accuracy", cv=3)
+    >>> sorted(search.fit(X, y).best_params_)
+    ['beta', 'gamma']
+    """
+
+    def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True,
+                 cv=None, verbose=0, pre_dispatch="2*n_jobs", error_score=np.nan,
+                 return_train_score=False, members_per_batch=256):
+        super().__init__(estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit,
+                         cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
+                         error_score=error_score, return_train_score=return_train_score)
+        self.members_per_batch = members_per_batch
+
+    def _all_candidates(self):
+        return ParameterGrid(self.param_grid)
+
+
+class BatchedRandomizedSearchCV(_BatchedSearchMixin, RandomizedSearchCV):
+    __doc__ = """``RandomizedSearchCV`` that trains candidates x folds as one stacked network.
+
+    As :class:`BatchedGridSearchCV`, with the candidates drawn as
+    :class:`sklearn.model_selection.RandomizedSearchCV` draws them.
+
+    Parameters
+    ----------
+    estimator, param_distributions, n_iter, scoring, n_jobs, refit, cv, verbose, \
+pre_dispatch, random_state, error_score, return_train_score
+        As :class:`sklearn.model_selection.RandomizedSearchCV`.
+""" + _EXTRA_DOC + """
+    Examples
+    --------
+    >>> from scipy.stats import loguniform, uniform
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(200, n_features=5, weights=[0.85], random_state=0)
+    >>> search = BatchedRandomizedSearchCV(
+    ...     ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0),
+    ...     {"beta": uniform(0.9, 0.0999), "gamma": uniform(0, 3)}, n_iter=4, cv=3,
+    ...     scoring="balanced_accuracy", random_state=0)
+    >>> len(search.fit(X, y).cv_results_["params"])
+    4
+    """
+
+    def __init__(self, estimator, param_distributions, *, n_iter=10, scoring=None,
+                 n_jobs=None, refit=True, cv=None, verbose=0, pre_dispatch="2*n_jobs",
+                 random_state=None, error_score=np.nan, return_train_score=False,
+                 members_per_batch=256):
+        super().__init__(estimator, param_distributions, n_iter=n_iter, scoring=scoring,
+                         n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
+                         pre_dispatch=pre_dispatch, random_state=random_state,
+                         error_score=error_score, return_train_score=return_train_score)
+        self.members_per_batch = members_per_batch
+
+    def _all_candidates(self):
+        return ParameterSampler(self.param_distributions, self.n_iter,
+                                random_state=self.random_state)
