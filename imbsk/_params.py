@@ -93,6 +93,8 @@ class ParamsMixin:
             )
         strategy = check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
         strategy.check_head(self._head, type(self).__name__)
+        if self.n_members > 1:
+            self._check_members(strategy)
         strategy.check_net(self)
         if self.pretrain is not None and self.module is not None:
             raise ValueError(
@@ -100,8 +102,6 @@ class ParamsMixin:
                 "MLP; pass module=None (tune it with module__hidden_units, ...), or pre-train "
                 "a module of your own yourself."
             )
-        if self.n_members > 1:
-            self._check_members(strategy)
         return strategy
 
     def _check_members(self, strategy):

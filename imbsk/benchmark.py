@@ -83,6 +83,14 @@ VARIANTS = {
     # binary only: threshold moving to the training odds (the seed's rule)
     "threshold_prior": lambda epochs, device, seed: ImbalancedNetBinaryClassifier(
         threshold="prior", max_epochs=epochs, device=device, random_state=seed),
+    # 8 members trained as one (imbsk.ensemble), each in its own order; probabilities averaged
+    "inverse_x8": lambda epochs, device, seed: ImbalancedNetClassifier(
+        rebalance="inverse", n_members=8, max_epochs=epochs, device=device,
+        random_state=seed),
+    # balanced bagging: 8 members, each on its own balanced bootstrap, plain cross-entropy
+    "balanced_bagging_x8": lambda epochs, device, seed: ImbalancedNetClassifier(
+        n_members=8, member_sampling="balanced_bootstrap", max_epochs=epochs,
+        device=device, random_state=seed),
     # binary only: scikit-learn's threshold tuning on 5 internal folds (balanced accuracy)
     "tuned_threshold": lambda epochs, device, seed: TunedThresholdClassifierCV(
         ImbalancedNetBinaryClassifier(max_epochs=epochs, device=device, random_state=seed),

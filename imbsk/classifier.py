@@ -187,7 +187,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if training and self.n_members > 1:
-            # member outputs (K, B, ...): the loss of all members' rows times K, i.e. the
+            # member outputs (B, K, ...): the loss of all members' rows times K, i.e. the
             # sum of the members' losses (batches are of one size): each member's
             # gradient is its own loss's
             y_pred = y_pred.reshape(-1, *y_pred.shape[2:])
@@ -429,7 +429,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
         return 1
 
     def infer(self, x, **fit_params):
-        if torch.is_tensor(x) and x.dim() == 3:  # (K, B, F): K members' logits (K, B)
+        if torch.is_tensor(x) and x.dim() == 3:  # (B, K, F): K members' logits (B, K)
             return NeuralNet.infer(self, x, **fit_params)
         return super().infer(x, **fit_params)
 

@@ -64,15 +64,25 @@ def ensemble_logits(member_logits, link):
     if member_logits.shape[0] == 1:
         return member_logits[0]
     k = member_logits.shape[0]
+    # members are combined one by one (element-wise), never by a reduction over the
+    # member axis, whose blocking would make a row's result depend on the batch size
     if link == "softmax":
-        return torch.logsumexp(F.log_softmax(member_logits, dim=-1), dim=0) - math.log(k)
+        log_p = F.log_softmax(member_logits, dim=-1)
+        total = log_p[0]
+        for member in log_p[1:]:
+            total = torch.logaddexp(total, member)
+        return total - math.log(k)
     if link == "sigmoid":  # mean of the normalised one-vs-all probabilities
         sig = torch.sigmoid(member_logits)
-        proba = (sig / sig.sum(dim=-1, keepdim=True)).mean(dim=0)
+        proba = sig / sig.sum(dim=-1, keepdim=True)
     elif link == "binary":
-        proba = torch.sigmoid(member_logits).mean(dim=0)
+        proba = torch.sigmoid(member_logits)
     else:
         raise ValueError(f"Unknown link {link!r}; expected 'softmax', 'sigmoid' or 'binary'.")
+    total = proba[0]
+    for member in proba[1:]:
+        total = total + member
+    proba = total / k
     tiny = torch.finfo(proba.dtype).tiny
     return torch.log(proba.clamp_min(tiny)) - torch.log1p(-proba).clamp_min(math.log(tiny))
 
@@ -96,6 +106,13 @@ class StackedLinear(nn.Module):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, X):
+        if not self.training:
+            # evaluation in float64, one member at a time: a matrix product's rounding
+            # depends on the batch's shape (a row alone takes another kernel), and K
+            # members' float32 differences would show in the averaged probabilities
+            rows = [X] * len(self.weight) if X.dim() == 2 else X
+            return torch.stack([F.linear(x.double(), w.double(), b.double())
+                                for x, w, b in zip(rows, self.weight, self.bias)])
         if X.dim() == 2:
             X = X.expand(self.weight.shape[0], *X.shape)
         return torch.baddbmm(self.bias.unsqueeze(1), X, self.weight.transpose(1, 2))
@@ -142,10 +159,11 @@ class StackedMLP(nn.Module):
     """K copies of :class:`imbsk.modules.MLP` (independent weights) as one module.
 
     Built from K initialised MLPs (:meth:`from_members`) so that member k starts from
-    exactly the weights an MLP made under member k's seed has. A 3-D input ``(K, N, F)``
-    gives each member's logits ``(K, N, C)``; a 2-D input ``(N, F)`` gives the ensemble's
-    logits (:func:`ensemble_logits` with :attr:`link`), which is what skorch's prediction
-    and validation see.
+    exactly the weights an MLP made under member k's seed has. A 2-D input ``(N, F)`` gives
+    the ensemble's logits (:func:`ensemble_logits` with :attr:`link`), which is what
+    skorch's prediction and validation see; a 3-D input ``(N, K, F)`` (N rows for each of
+    the K members, the batch axis first as in skorch's training loop) gives the members'
+    logits ``(N, K, C)``; :meth:`member_logits` takes ``(K, N, F)``.
 
     Parameters
     ----------
@@ -158,8 +176,8 @@ class StackedMLP(nn.Module):
     Examples
     --------
     >>> net = StackedMLP(3, n_features=4, n_outputs=2, hidden_units=(8,))
-    >>> tuple(net(torch.zeros(3, 5, 4)).shape), tuple(net(torch.zeros(5, 4)).shape)
-    ((3, 5, 2), (5, 2))
+    >>> tuple(net(torch.zeros(5, 3, 4)).shape), tuple(net(torch.zeros(5, 4)).shape)
+    ((5, 3, 2), (5, 2))
     """
 
     def __init__(self, n_members, n_features, n_outputs, hidden_units=(64, 64), dropout=0.1,
@@ -223,13 +241,17 @@ class StackedMLP(nn.Module):
                                    .expand_as(self.output.bias))
 
     def member_logits(self, X):
-        """Each member's logits: ``(K, N, C)``, or ``(K, N)`` with one output."""
+        """Each member's logits ``(K, N, C)`` (``(K, N)`` with one output) for ``X`` of
+        shape ``(K, N, F)`` (member k's rows in slice k) or ``(N, F)`` (shared rows)."""
         logits = self.output(self.hidden(X))
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
     def forward(self, X):
-        logits = self.member_logits(X)
-        return logits if X.dim() == 3 else ensemble_logits(logits, self.link)
+        """``(N, F)`` -> the ensemble's logits; ``(N, K, F)`` (row-major member batches, as
+        skorch's loop sees them: the batch axis first) -> ``(N, K, C)`` member logits."""
+        if X.dim() == 3:
+            return self.member_logits(X.transpose(0, 1)).transpose(0, 1)
+        return ensemble_logits(self.member_logits(X), self.link)
 
 
 class MemberStreams:
@@ -486,7 +508,7 @@ def train_members(X, codes, members, *, link, optimizer=torch.optim.Adam,
             cols = slice(step * batch, (step + 1) * batch)
             idx, w = index[:, cols], weight[:, cols]
             opt.zero_grad(set_to_none=True)
-            per_member = criterion.member_losses(module(X[idx]), codes[idx], w)
+            per_member = criterion.member_losses(module.member_logits(X[idx]), codes[idx], w)
             per_member.sum().backward()
             opt.step()
             epoch_loss += per_member.detach() * (w > 0).sum(dim=1)
@@ -595,7 +617,7 @@ def draw_member_rows(y, sampling, streams):
 
 
 class MemberBatchIterator:
-    """Training batches of K members: ``X`` of shape ``(K, B, F)``, targets ``(K, B)``.
+    """Training batches of K members: ``X`` of shape ``(B, K, F)``, targets ``(B, K)``.
 
     Each epoch member k visits its rows (``member_rows[k]``, positions in ``dataset``) in
     its own order, drawn from its stream -- or, with a ``sampler`` (class-balanced or
@@ -616,7 +638,7 @@ class MemberBatchIterator:
     >>> streams = MemberStreams([torch.manual_seed(k).get_state() for k in range(2)])
     >>> X, y = next(iter(MemberBatchIterator(ds, 4, [np.arange(10)] * 2, streams)))
     >>> tuple(X.shape), tuple(y.shape)
-    ((2, 4, 3), (2, 4))
+    ((4, 2, 3), (4, 2))
     """
 
     def __init__(self, dataset, batch_size, member_rows, streams, sampler=None):
@@ -640,12 +662,13 @@ class MemberBatchIterator:
             index = self._rows[index]
         index = index.to(self._base.X.device if hasattr(self._base.X, "device") else "cpu")
         k = index.shape[0]
+        index = index.T.contiguous()  # (n, K): a batch is a block of rows, batch axis first
         for start in range(0, self._n, self.batch_size):
-            batch = index[:, start:start + self.batch_size]
+            batch = index[start:start + self.batch_size]
             X, y = self._base._take(batch.reshape(-1))
-            X = X.reshape(k, batch.shape[1], -1)
+            X = X.reshape(len(batch), k, -1)
             if isinstance(y, (tuple, list)):
-                y = tuple(t.reshape(k, -1) for t in y)
+                y = tuple(t.reshape(len(batch), k) for t in y)
             else:
-                y = y.reshape(k, -1)
+                y = y.reshape(len(batch), k)
             yield X, y

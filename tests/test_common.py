@@ -55,3 +55,17 @@ def _multiclass_estimators(rebalances, **params):
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible_more_strategies(estimator, check):
     check(estimator)
+
+
+def _member_estimators():
+    """K = 4 members stacked as one network (imbsk.ensemble), plain and balanced bagging."""
+    return [Estimator(n_members=4, member_sampling=sampling, max_epochs=10, lr=0.01,
+                      random_state=0)
+            for sampling in ("shuffle", "balanced_bootstrap")
+            for Estimator in (ImbalancedNetClassifier, ImbalancedNetBinaryClassifier)]
+
+
+@parametrize_with_checks(_member_estimators(),
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible_with_members(estimator, check):
+    check(estimator)

@@ -1,0 +1,205 @@
+"""BatchedGridSearchCV / BatchedRandomizedSearchCV: scikit-learn's searches, stacked."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import uniform
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import imbsk.model_selection as model_selection
+from imbsk.data import _base_and_rows
+from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
+from imbsk.model_selection import BatchedGridSearchCV, BatchedRandomizedSearchCV
+
+X, Y = make_classification(400, n_features=6, n_informative=4, weights=[0.8],
+                           random_state=0)
+X = X.astype(np.float32)
+X3, Y3 = make_classification(450, n_features=6, n_informative=4, n_classes=3,
+                             weights=[0.6, 0.3, 0.1], random_state=2)
+X3 = X3.astype(np.float32)
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+EXACT = dict(max_epochs=3, module__dropout=0.0, random_state=0)  # no dropout: exact members
+
+
+def _both(estimator, grid, data=(X, Y), scoring="neg_log_loss", **kwargs):
+    batched = BatchedGridSearchCV(estimator, grid, scoring=scoring, cv=CV, **kwargs).fit(*data)
+    plain = GridSearchCV(estimator, grid, scoring=scoring, cv=CV, **kwargs).fit(*data)
+    return batched, plain
+
+
+def _assert_same_scores(batched, plain, atol=1e-5):
+    for key in plain.cv_results_:
+        if key.startswith("split") and "test" in key or key.startswith("mean_test"):
+            np.testing.assert_allclose(batched.cv_results_[key], plain.cv_results_[key],
+                                       atol=atol, err_msg=key)
+
+
+# one grid per vectorised parameter: the stacked members equal the separate fits
+GRIDS = {
+    "beta": ("cb_focal", {"beta": [0.9, 0.99, 0.9999]}),
+    "gamma": ("focal", {"gamma": [0.0, 0.5, 2.0]}),
+    "alpha": ("focal", {"alpha": [None, [0.3, 0.7], [1.0, 3.0]]}),
+    "random_state": ("inverse", {"random_state": [0, 1, 2]}),
+    "rebalance": (None, {"rebalance": [None, "inverse", "sqrt_inverse", "effective_number",
+                                       "cb_focal", "logit_adjusted", "balanced_softmax",
+                                       "ldam"]}),
+    "posthoc_tau": ("inverse", {"posthoc_tau": [0.0, 1.0]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRIDS))
+def test_stacked_candidates_score_as_separate_fits(name, monkeypatch):
+    rebalance, grid = GRIDS[name]
+    stacks = []
+    original = model_selection.train_members
+    monkeypatch.setattr(model_selection, "train_members",
+                        lambda *a, **k: stacks.append(len(a[2])) or original(*a, **k))
+    batched, plain = _both(ImbalancedNetClassifier(rebalance=rebalance, **EXACT), grid)
+    _assert_same_scores(batched, plain)
+    assert batched.best_params_ == plain.best_params_
+    n_trained = len({repr(sorted((k, v) for k, v in p.items() if k != "posthoc_tau"))
+                     for p in batched.cv_results_["params"]})
+    assert stacks == [n_trained * 3]  # one stack: every trained candidate x fold
+
+
+def test_binary_head_and_threshold(monkeypatch):
+    grid = {"beta": [0.9, 0.999], "gamma": [0.0, 1.0], "threshold": [0.3, 0.5]}
+    batched, plain = _both(ImbalancedNetBinaryClassifier(rebalance="cb_focal", **EXACT), grid,
+                           scoring="balanced_accuracy")
+    _assert_same_scores(batched, plain)
+
+
+def test_members_weights_equal_separate_fits_per_epoch():
+    """Per member: its weights and training losses equal the separate fit's, epoch by epoch."""
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", **{**EXACT, "max_epochs": 4})
+    folds = [train for train, _ in CV.split(X3, Y3)]
+    jobs = [({"beta": 0.9, "gamma": 0.0, "random_state": 5}, 0),
+            ({"beta": 0.999, "gamma": 2.0, "random_state": 6}, 1),
+            ({"beta": 0.99, "gamma": 0.5, "rebalance": "logit_adjusted"}, 2)]
+    for (params, fold), member, _ in model_selection._train_batch(estimator, jobs, X3, Y3,
+                                                                   folds):
+        alone = clone(estimator).set_params(**params).fit(X3[folds[fold]], Y3[folds[fold]])
+        np.testing.assert_allclose(member.history[:, "train_loss"],
+                                   alone.history[:, "train_loss"], rtol=1e-5)
+        for key, value in alone.module_.state_dict().items():
+            assert torch.allclose(member.module_.state_dict()[key], value, atol=1e-5), key
+
+
+def test_members_never_see_another_members_rows():
+    """A member's rows exclude its fold's test rows and its internal validation rows, and
+    changing every other member's data leaves it unchanged."""
+    estimator = ImbalancedNetClassifier(rebalance="inverse", **EXACT)
+    splits = list(CV.split(X, Y))
+    folds = [train for train, _ in splits]
+    shell, member, codes = model_selection._member_shell(estimator, {}, X[folds[0]],
+                                                         Y[folds[0]])
+    used = set(folds[0][member.rows])
+    assert not used & set(splits[0][1])  # no test row
+    _, valid = shell.train_split(shell.get_dataset(X[folds[0]], codes), codes)
+    valid_rows = set(folds[0][_base_and_rows(valid)[1].numpy()])
+    assert valid_rows and not used & valid_rows  # no internal validation row
+    assert used | valid_rows == set(folds[0])
+    jobs = [({}, 0), ({"random_state": 1}, 1)]
+    first = model_selection._train_batch(estimator, jobs, X, Y, folds)[0][1]
+    scrambled_x = X.copy()
+    others = np.setdiff1d(np.arange(len(X)), folds[0])  # rows member 0 may never touch
+    scrambled_x[others] = np.random.default_rng(0).normal(size=(len(others), X.shape[1]))
+    again = model_selection._train_batch(estimator, jobs, scrambled_x, Y, folds)[0][1]
+    for key, value in first.module_.state_dict().items():
+        assert torch.equal(again.module_.state_dict()[key], value), key
+
+
+def test_results_api_matches_grid_search():
+    grid = {"beta": [0.9, 0.999], "gamma": [0.0, 2.0]}
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0)
+    batched, plain = _both(estimator, grid, data=(X3, Y3), scoring="balanced_accuracy",
+                           return_train_score=True)
+    assert sorted(batched.cv_results_) == sorted(plain.cv_results_)
+    assert isinstance(batched.best_estimator_, ImbalancedNetClassifier)
+    assert batched.best_estimator_.get_params()["beta"] == batched.best_params_["beta"]
+    assert batched.predict(X3).shape == (len(X3),)
+    assert batched.n_splits_ == 3 and batched.multimetric_ is False
+    assert np.all(batched.cv_results_["mean_fit_time"] > 0)
+    # dropout members train from their own streams: scores close, not equal
+    delta = np.abs(batched.cv_results_["mean_test_score"] - plain.cv_results_["mean_test_score"])
+    assert delta.mean() < 0.05
+
+
+def test_multimetric_and_refit_choices():
+    grid = {"gamma": [0.0, 2.0]}
+    estimator = ImbalancedNetClassifier(rebalance="focal", **EXACT)
+    scoring = {"bacc": "balanced_accuracy", "f1": "f1_macro"}
+    search = BatchedGridSearchCV(estimator, grid, scoring=scoring, refit="f1", cv=CV).fit(X, Y)
+    assert {"mean_test_bacc", "mean_test_f1", "rank_test_f1"} <= set(search.cv_results_)
+    assert search.best_score_ == search.cv_results_["mean_test_f1"][search.best_index_]
+    unfitted = BatchedGridSearchCV(estimator, grid, refit=False, cv=CV).fit(X, Y)
+    assert not hasattr(unfitted, "best_estimator_")
+
+
+def test_candidates_the_engine_cannot_stack_are_ordinary_fits(monkeypatch):
+    stacks = []
+    original = model_selection.train_members
+    monkeypatch.setattr(model_selection, "train_members",
+                        lambda *a, **k: stacks.append(len(a[2])) or original(*a, **k))
+    grid = [{"rebalance": ["difficulty", "class_balanced_sampling", "ohem"]},
+            {"rebalance": ["inverse"], "module__hidden_units": [(8,)]},
+            {"rebalance": ["inverse"], "module__batch_norm": [True]}]
+    batched, plain = _both(ImbalancedNetClassifier(**EXACT), grid)
+    assert stacks == [3]  # only the inverse x 3 folds candidate
+    _assert_same_scores(batched, plain)
+
+
+def test_a_pipeline_is_searched_as_grid_search_does():
+    pipe = make_pipeline(StandardScaler(), ImbalancedNetClassifier(rebalance="focal", **EXACT))
+    batched, plain = _both(pipe, {"imbalancednetclassifier__gamma": [0.0, 2.0]})
+    _assert_same_scores(batched, plain)
+
+
+def test_randomized_search_evaluates_the_sampled_candidates():
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", **EXACT)
+    dists = {"beta": uniform(0.9, 0.0999), "gamma": uniform(0.0, 3.0)}
+    batched = BatchedRandomizedSearchCV(estimator, dists, n_iter=4, cv=CV, random_state=0,
+                                        scoring="neg_log_loss").fit(X, Y)
+    plain = RandomizedSearchCV(estimator, dists, n_iter=4, cv=CV, random_state=0,
+                               scoring="neg_log_loss").fit(X, Y)
+    _assert_same_scores(batched, plain)
+    unseeded = BatchedRandomizedSearchCV(estimator, dists, n_iter=3, cv=CV).fit(X, Y)
+    assert len(unseeded.cv_results_["params"]) == 3
+
+
+def test_n_jobs_spreads_stacks_over_processes(monkeypatch):
+    grid = {"beta": [0.9, 0.99, 0.999], "gamma": [0.0, 2.0]}
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", **EXACT)
+    batched = BatchedGridSearchCV(estimator, grid, scoring="neg_log_loss", cv=CV,
+                                  n_jobs=2).fit(X, Y)
+    plain = GridSearchCV(estimator, grid, scoring="neg_log_loss", cv=CV).fit(X, Y)
+    _assert_same_scores(batched, plain)
+    search = BatchedGridSearchCV(estimator, grid, cv=CV, n_jobs=2)
+    search._candidates = list(search._all_candidates())
+    assert len(search._batched_jobs(X, Y, 3)) == 2  # 18 members in two stacks
+
+
+def test_members_per_batch_bounds_a_stack():
+    search = BatchedGridSearchCV(ImbalancedNetClassifier(rebalance="inverse"),
+                                 {"random_state": list(range(10))}, cv=CV, members_per_batch=8)
+    search._candidates = list(search._all_candidates())
+    assert [len(b) for b in search._batched_jobs(X, Y, 3)] == [8, 8, 8, 6]
+
+
+@pytest.mark.slow
+def test_dask_backend_runs_one_stack_per_task():
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_backend
+    grid = {"beta": [0.9, 0.999], "gamma": [0.0, 2.0]}
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", **EXACT)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster), parallel_backend("dask"):
+        batched = BatchedGridSearchCV(estimator, grid, scoring="neg_log_loss", cv=CV,
+                                      n_jobs=2).fit(X, Y)
+    plain = GridSearchCV(estimator, grid, scoring="neg_log_loss", cv=CV).fit(X, Y)
+    _assert_same_scores(batched, plain)
