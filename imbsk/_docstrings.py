@@ -38,11 +38,37 @@ SHARED_DOC = """
         ``predict_proba`` use ``logits - posthoc_tau * log(prior)``, the prior being the
         training class frequencies; 1 is Bayes-consistent for the balanced error. Tune it
         on validation folds (``GridSearchCV``), never on test data.
+    preprocess : {{"auto", "robust"}} or None, default="auto"
+        Input preprocessing inside the network, fitted on the rows passed to ``fit``:
+        each column centred on its median, divided by its inter-quartile range (half its
+        range if that is 0) and smoothly clipped to ±3 (``z / sqrt(1 + z**2 / 9)``, as
+        RealMLP). Raw columns in the millions train as well as standardised ones, and an
+        outlier cannot dominate a batch. ``"auto"``: for the built-in MLP (a module of your
+        own is left as it is); ``"robust"``: the same, an error with a module of your own;
+        None: the features go in as given (scale them yourself).
+    torch_threads : "auto", int >= 1 or None, default="auto"
+        torch's intra-op threads while training (restored afterwards; never more than
+        torch has, so a joblib or Dask worker keeps its share). ``"auto"``: one thread for
+        a small network (batch rows x parameters below 4 million: there a second thread
+        slows a step down), torch's setting otherwise; None: torch's setting.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling and re-sampling: the same seed gives the
         same model on the same machine. The global torch RNG state is left untouched.
         PyTorch has one generator per process, so fits that overlap in threads are not
         reproducible (a warning says so); use processes for parallel fits.
+    n_members : int >= 1, default=1
+        Members trained at once as one stacked network (:mod:`imbsk.ensemble`); the
+        predicted probabilities are the members' mean. Each member has its own initial
+        weights and data order (member k equals a fit with ``random_state`` set to its
+        seed, dropout aside) and, with ``member_sampling``, its own rows. Eight members
+        cost about twice one member's fit time on a small table. Needs the built-in MLP
+        and imbsk's loss (no ``module=``, ``criterion=``, ``pretrain``, ``unlabeled``,
+        batch normalisation, ``"crt"``, ``"tau_norm"`` or ``"bbn"``).
+    member_sampling : {{"shuffle", "bootstrap", "balanced_bootstrap"}}, default="shuffle"
+        The rows of each member (with ``n_members > 1``): all training rows in its own
+        order; a bootstrap that keeps the class counts; or a balanced bootstrap (``n // C``
+        rows of each class drawn with replacement: the balanced bagging of
+        ``BalancedRandomForestClassifier``; best with ``rebalance=None``).
     unlabeled : object or None, default=None
         The label that marks unlabeled rows in ``y`` (``SelfTrainingClassifier`` uses -1;
         a string such as ``"unlabeled"`` for string labels). None: every label is a class.
@@ -110,6 +136,11 @@ SHARED_DOC = """
         (NaN for labeled rows).
     pretrain_history_ : skorch History
         Only with ``pretrain``: the pre-training loss per epoch.
+    member_rows_ : list of ndarray
+        Only with ``n_members > 1``: each member's training rows (positions in the
+        training split) in the last training call.
+    member_rng_states_ : list of ByteTensor
+        Only with ``n_members > 1``: each member's random stream (its data orders).
     classifier_norms_ : ndarray of shape (n_classes,)
         Only with ``rebalance="tau_norm"``: the classifier's row norms after
         normalisation.

@@ -42,13 +42,18 @@ class ParamsMixin:
                        Options(numbers.Integral, {-1})],
         "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
         "member_sampling": [StrOptions(set(MEMBER_SAMPLINGS))],
+        "preprocess": [StrOptions({"auto", "robust"}), None],
+        "torch_threads": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None,
+                                                         closed="left"), None],
+        "max_epochs": [Interval(numbers.Integral, 0, None, closed="left"),
+                       StrOptions({"auto"})],
     }
 
     # --- parameters ---------------------------------------------------------------------
 
     def _set_own_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                         unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
-                        n_members, member_sampling):
+                        n_members, member_sampling, preprocess, torch_threads):
         # plain assignments, as scikit-learn's __init__ convention asks
         self.rebalance = rebalance
         self.beta = beta
@@ -63,6 +68,8 @@ class ParamsMixin:
         self.pretrain_epochs = pretrain_epochs
         self.n_members = n_members
         self.member_sampling = member_sampling
+        self.preprocess = preprocess
+        self.torch_threads = torch_threads
 
     def set_params(self, **params):
         """Set parameters; ``rebalance__<name>`` goes to the strategy object."""
@@ -96,6 +103,13 @@ class ParamsMixin:
         if self.n_members > 1:
             self._check_members(strategy)
         strategy.check_net(self)
+        if self.preprocess == "robust" and self.module is not None:
+            raise ValueError(
+                "preprocess='robust' scales the inputs inside the built-in MLP (its first "
+                "layer); a module of your own has no such layer. Put a scaler before the "
+                "estimator in a Pipeline (e.g. sklearn.preprocessing.RobustScaler), or pass "
+                "preprocess='auto' (the default: scaling for the built-in MLP only) or None."
+            )
         if self.pretrain is not None and self.module is not None:
             raise ValueError(
                 f"pretrain={self.pretrain!r} pre-trains the feature layers of the built-in "

@@ -12,21 +12,101 @@ epoch (and only there); the estimators' hook delegates to these functions:
   the class weights, the output bias of a fresh network and the training sampler.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch.utils import data_from_dataset, to_device
+
+from sklearn.utils import check_random_state
 
 from ._compat import uncompiled
 from ._validation import encode_labels, validate_features
 from .data import TabularDataset, dataset_targets, is_tabular
 from .devices import seeded
 from .ensemble import MemberStreams, draw_member_rows, member_seeds
-from .modules import output_layer
+from .modules import SCALING_ROWS, feature_scaling, output_layer
 
-__all__ = ["encode_validation", "initialize_output_bias", "prepare_training",
+__all__ = ["auto_epochs", "encode_validation", "resolved_epochs", "fit_input_scaling", "initialize_output_bias", "prepare_training",
            "replace_training_rows", "restore_fitted_state", "split_with_hints"]
+
+
+#: ``max_epochs="auto"``: at least this many optimizer steps, and at least
+#: :data:`AUTO_MIN_EPOCHS` epochs (at most :data:`AUTO_MAX_EPOCHS`).
+AUTO_MIN_STEPS = 1000
+AUTO_MIN_EPOCHS = 30
+AUTO_MAX_EPOCHS = 1000
+
+
+def auto_epochs(n_rows, batch_size, train_split, min_steps=AUTO_MIN_STEPS):
+    """Epochs for ``max_epochs="auto"``: enough for ``min_steps`` optimizer steps.
+
+    A fixed number of epochs gives a 200-row table a few dozen steps and a 100,000-row
+    table thousands; the budget in steps adapts the epochs to the data.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows passed to the training call.
+    batch_size : int
+        -1: one batch per epoch.
+    train_split : callable or None
+        A ``ValidSplit`` holds out ``1/cv`` (or ``cv``, a fraction) of the rows.
+
+    Examples
+    --------
+    >>> from skorch.dataset import ValidSplit
+    >>> auto_epochs(1500, 128, ValidSplit(5)), auto_epochs(200, 128, ValidSplit(5))
+    (100, 500)
+    >>> auto_epochs(100_000, 128, None)
+    30
+    """
+    cv = getattr(train_split, "cv", None)
+    held_out = 1.0 / cv if isinstance(cv, int) and cv > 1 else cv if isinstance(cv, float) \
+        else 0.0
+    n_train = max(1, int(n_rows * (1.0 - held_out)))
+    steps_per_epoch = 1 if batch_size == -1 else -(-n_train // batch_size)
+    epochs = -(-min_steps // steps_per_epoch)
+    return int(min(max(epochs, AUTO_MIN_EPOCHS), AUTO_MAX_EPOCHS))
+
+
+@contextlib.contextmanager
+def resolved_epochs(net, n_rows):
+    """``net.max_epochs`` as a number inside the block (``"auto"`` resolved), restored after.
+
+    Strategies and callbacks read ``net.max_epochs`` during training (cRT's stage, BBN's
+    schedule, DRW's epoch): they see the number of epochs this call trains.
+    """
+    requested = net.max_epochs
+    if requested == "auto":
+        net.max_epochs = auto_epochs(n_rows, net.batch_size, net.train_split)
+    try:
+        yield
+    finally:
+        net.max_epochs = requested
+
+
+def fit_input_scaling(net, X):
+    """Fit the network's input :class:`~imbsk.modules.FeatureScaling` on the rows of X.
+
+    ``preprocess=None`` leaves it the identity; ``"auto"`` fits it when the network has one
+    (the built-in MLP does; a module of your own is left alone). At most
+    :data:`~imbsk.modules.SCALING_ROWS` rows (a random subset) are used.
+    """
+    layer = feature_scaling(net.module_) if net.preprocess is not None else None
+    if layer is None:
+        return
+    n = X.shape[0]
+    if n > SCALING_ROWS:
+        rows = np.sort(check_random_state(net.random_state).choice(n, SCALING_ROWS,
+                                                                   replace=False))
+        X = X[rows]
+    if sp.issparse(X):
+        X = X.toarray()
+    X = X.numpy() if torch.is_tensor(X) else np.asarray(X)
+    layer.fit(X)
 
 
 def split_with_hints(net, dataset, y, streaming, **fit_params):

@@ -21,17 +21,19 @@ from skorch.utils import is_dataset, to_device
 from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit
 from ._docstrings import SHARED_DOC, THRESHOLD_DOC
 from ._params import ParamsMixin
-from ._training import (encode_validation, prepare_training, replace_training_rows,
+from ._training import (encode_validation, fit_input_scaling, prepare_training,
+                        resolved_epochs, replace_training_rows,
                         restore_fitted_state, split_with_hints)
 from ._validation import validate_sample_weight, validate_training_data
 from .data import BatchIterator, TabularDataset, dataset_targets
 from .decision import BinaryDecisionMixin, DecisionMixin
 from .ensemble import MemberBatchIterator, MemberStreams, member_seeds, stacked_mlp
-from .devices import resolve_device, resolved_device, seeded
+from .devices import auto_threads, resolve_device, resolved_device, seeded, torch_threads
 from .modules import MLP
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
-from .scoring import MemberScores, check_validation_coverage, default_callbacks
+from .scoring import (MemberScores, check_validation_coverage, default_callbacks,
+                      warn_about_fit)
 from .semi_supervised import pseudo_label_stage
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
@@ -234,9 +236,10 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                 self._streaming_counts = getattr(self, "class_counts_", np.zeros(
                     len(self.classes_), dtype=np.int64))
             with seeded(self.random_state, 0 if cold else len(self.history_)), \
-                    self._on_device():
+                    self._on_device(), resolved_epochs(self, X.shape[0]):
                 self._fit_stages(X, y, codes, labeled, sample_weight, cold, strategy,
                                  **fit_params)
+            warn_about_fit(self, auto_budget=self.max_epochs == "auto")
         except BaseException:
             for _, callback in getattr(self, "callbacks_", []):
                 if hasattr(callback, "release"):
@@ -253,12 +256,24 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
     def _fit_stages(self, X, y, codes, labeled, sample_weight, cold, strategy, **fit_params):
         if cold or not self.initialized_:
             self.initialize()
+            fit_input_scaling(self, X)
         elif repr(strategy) != repr(self.rebalance_):  # beta, gamma, ... changed
             self.rebalance_ = strategy
             self.initialize_callbacks()
             self.initialize_criterion()
             self.criterion_ = self.torch_compile(to_device(self.criterion_, self.device),
                                                  name="criterion")
+        with torch_threads(self._training_threads()):
+            self._train_stages(X, y, codes, labeled, sample_weight, cold, **fit_params)
+
+    def _training_threads(self):
+        if self.torch_threads != "auto":
+            return self.torch_threads
+        n_parameters = sum(p.numel() for p in self.module_.parameters())
+        batch_size = self.batch_size if self.batch_size != -1 else 1_000_000
+        return auto_threads(n_parameters, batch_size)
+
+    def _train_stages(self, X, y, codes, labeled, sample_weight, cold, **fit_params):
         if cold and self.pretrain is not None:
             self.pretrain_history_ = pretraining_stage(self, X)
         if labeled.all():  # no copy of X (or of the weights) without unlabeled rows
@@ -354,7 +369,8 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
     """
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, random_state=None, n_members=1, member_sampling="shuffle",
+                 posthoc_tau=0.0, preprocess="auto", random_state=None, n_members=1,
+                 torch_threads="auto", member_sampling="shuffle",
                  unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
                  criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30,
@@ -368,7 +384,7 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
                          device=device, verbose=verbose, **kwargs)
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                              unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
-                             n_members, member_sampling)
+                             n_members, member_sampling, preprocess, torch_threads)
 
 
 class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
@@ -397,7 +413,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
     }
 
     def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, random_state=None, n_members=1, member_sampling="shuffle",
+                 posthoc_tau=0.0, preprocess="auto", random_state=None, n_members=1,
+                 torch_threads="auto", member_sampling="shuffle",
                  unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
                  classes=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
@@ -412,7 +429,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
                          device=device, verbose=verbose, **kwargs)
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                              unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
-                             n_members, member_sampling)
+                             n_members, member_sampling, preprocess, torch_threads)
         self.classes = classes
 
     def _check_params(self):

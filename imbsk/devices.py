@@ -1,4 +1,4 @@
-"""The ``device`` parameter, and the seeding of torch's random generator for one fit."""
+"""The ``device`` parameter, torch's random generator and thread count for one fit."""
 
 import contextlib
 import threading
@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-__all__ = ["resolve_device", "resolved_device", "seeded"]
+__all__ = ["auto_threads", "resolve_device", "resolved_device", "seeded", "torch_threads"]
 
 #: Threads inside a seeded fit right now (``seeded`` warns when they overlap).
 _SEEDED_THREADS = set()
@@ -134,3 +134,47 @@ def resolved_device(net):
         yield
     finally:
         net.device = requested
+
+
+#: ``torch_threads="auto"``: networks whose step costs fewer multiply-adds than this
+#: (batch rows x parameters) train on one thread: on them a second thread costs more in
+#: synchronisation than it saves (measured: benchmarks/RESULTS.md, section 10).
+SMALL_STEP = 4_000_000
+
+
+def auto_threads(n_parameters, batch_size):
+    """Threads for ``torch_threads="auto"``: 1 for a small network, else None (torch's).
+
+    Examples
+    --------
+    >>> auto_threads(5_000, 128), auto_threads(500_000, 256)
+    (1, None)
+    """
+    return 1 if n_parameters * max(batch_size, 1) < SMALL_STEP else None
+
+
+@contextlib.contextmanager
+def torch_threads(threads):
+    """torch's intra-op threads set to ``threads`` inside the block (None: unchanged).
+
+    Never more than torch has already (inside a joblib or Dask worker, torch starts with
+    that worker's share of the cores): the block only lowers the count. Restored after.
+
+    Examples
+    --------
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    current = torch.get_num_threads()
+    if threads is None or threads >= current:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(current)

@@ -25,11 +25,12 @@ from sklearn.utils import check_random_state
 
 from .data import _base_and_rows, sampler_order
 from .devices import seeded
-from .modules import MLP
+from .modules import MLP, FeatureScaling, feature_scaling
 from .rebalance.losses import RebalancedLoss
 
 __all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSpec",
-           "MemberStreams", "StackedDropout", "StackedLinear", "StackedLoss", "StackedMLP",
+           "MemberStreams", "StackedDropout", "StackedFeatureScaling", "StackedLinear",
+           "StackedLoss", "StackedMLP",
            "draw_member_rows", "ensemble_logits", "fast_dropout", "member_seeds", "member_spec",
            "stacked_mlp", "train_members"]
 
@@ -155,6 +156,39 @@ class StackedDropout(nn.Dropout):
         return fast_dropout(X, self.p, self.training)
 
 
+class StackedFeatureScaling(nn.Module):
+    """K :class:`~imbsk.modules.FeatureScaling` layers: statistics of shape ``(K, F)``.
+
+    Input ``(K, N, F)`` or ``(N, F)`` (the same rows for every member); output
+    ``(K, N, F)``, each member's rows scaled by its own statistics (members of a search
+    are fitted on different folds).
+
+    Examples
+    --------
+    >>> tuple(StackedFeatureScaling(3, 2)(torch.zeros(5, 2)).shape)
+    (3, 5, 2)
+    """
+
+    def __init__(self, n_members, n_features):
+        super().__init__()
+        self.register_buffer("center", torch.zeros(n_members, 1, n_features))
+        self.register_buffer("scale", torch.ones(n_members, 1, n_features))
+        self.register_buffer("bound", torch.full((n_members, 1, 1), math.inf))
+
+    def fit(self, X, bound=3.0):
+        """Every member's statistics from the rows ``X`` (the members share them)."""
+        layer = FeatureScaling(self.center.shape[-1]).fit(X, bound)
+        with torch.no_grad():
+            self.center.copy_(layer.center.expand_as(self.center))
+            self.scale.copy_(layer.scale.expand_as(self.scale))
+            self.bound.fill_(bound)
+        return self
+
+    def forward(self, X):
+        z = (X - self.center) / self.scale
+        return z * torch.rsqrt(1.0 + (z / self.bound).square())
+
+
 class StackedMLP(nn.Module):
     """K copies of :class:`imbsk.modules.MLP` (independent weights) as one module.
 
@@ -185,7 +219,7 @@ class StackedMLP(nn.Module):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"module__dropout must be in [0, 1), got {dropout!r}.")
-        layers, width = [], n_features
+        layers, width = [StackedFeatureScaling(n_members, n_features)], n_features
         for units in hidden_units:
             layers += [StackedLinear(n_members, width, units), activation()]
             if dropout:
@@ -206,13 +240,19 @@ class StackedMLP(nn.Module):
                              "statistics would mix the members); use batch_norm=False.")
         dropout = next((m.p for m in first.modules() if isinstance(m, nn.Dropout)), 0.0)
         activation = next((type(m) for m in first.hidden
-                           if not isinstance(m, (nn.Linear, nn.Dropout))), nn.ReLU)
+                           if not isinstance(m, (nn.Linear, nn.Dropout, FeatureScaling))),
+                          nn.ReLU)
         stacked = cls(len(members), linears[0].in_features, linears[-1].out_features,
                       tuple(layer.out_features for layer in linears[:-1]), dropout,
                       activation, link)
         targets = [m for m in stacked.modules() if isinstance(m, StackedLinear)]
+        scaling = stacked.hidden[0]
         with torch.no_grad():
             for k, member in enumerate(members):
+                source = feature_scaling(member)
+                scaling.center[k, 0].copy_(source.center)
+                scaling.scale[k, 0].copy_(source.scale)
+                scaling.bound[k].fill_(float(source.bound))
                 sources = [m for m in member.modules() if isinstance(m, nn.Linear)]
                 for target, source in zip(targets, sources):
                     target.weight[k].copy_(source.weight)
@@ -223,11 +263,15 @@ class StackedMLP(nn.Module):
         """Member ``k`` as a stand-alone :class:`~imbsk.modules.MLP` (a copy)."""
         linears = [m for m in self.modules() if isinstance(m, StackedLinear)]
         dropout = next((m.p for m in self.modules() if isinstance(m, nn.Dropout)), 0.0)
-        activation = next((type(m) for m in self.hidden
-                           if not isinstance(m, (StackedLinear, nn.Dropout))), nn.ReLU)
+        activation = next((type(m) for m in self.hidden if not isinstance(
+            m, (StackedLinear, nn.Dropout, StackedFeatureScaling))), nn.ReLU)
         mlp = MLP(linears[0].in_features, linears[-1].out_features,
                   tuple(layer.out_features for layer in linears[:-1]), dropout, activation)
         with torch.no_grad():
+            scaling, stacked_scaling = feature_scaling(mlp), self.hidden[0]
+            scaling.center.copy_(stacked_scaling.center[k, 0])
+            scaling.scale.copy_(stacked_scaling.scale[k, 0])
+            scaling.bound.fill_(float(stacked_scaling.bound[k]))
             for target, source in zip([m for m in mlp.modules() if isinstance(m, nn.Linear)],
                                       linears):
                 target.weight.copy_(source.weight[k])

@@ -30,7 +30,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSample
 from sklearn.utils import indexable
 
 from ._compat import safe_indexing, uncompiled
-from ._training import split_with_hints
+from ._training import auto_epochs, split_with_hints
 from ._validation import encode_labels, validate_features
 from .data import BatchIterator, TabularDataset, _base_and_rows
 from .devices import seeded
@@ -209,12 +209,15 @@ def _train_batch(template, jobs, X, y, folds):
         members.append(member)
         kept.append((params, fold))
     first = shells[0]
+    epochs = first.max_epochs
+    if epochs == "auto":  # the stack's members share it (grouped by it)
+        epochs = auto_epochs(len(folds[kept[0][1]]), first.batch_size, first.train_split)
     with first._on_device(), seeded(_stack_seed(members)):
         device = first.device
         module, losses = train_members(
             X_all, codes_all, members, link=first._link(), optimizer=first.optimizer,
             optimizer_params=first.get_params_for("optimizer"), lr=first.lr,
-            batch_size=first.batch_size, max_epochs=first.max_epochs, device=device)
+            batch_size=first.batch_size, max_epochs=epochs, device=device)
     for k, shell in enumerate(shells):
         with torch.no_grad():
             uncompiled(shell.module_).load_state_dict(module.member(k).state_dict())
@@ -245,8 +248,12 @@ class _BatchedSearchMixin:
     def _run_search(self, evaluate_candidates):
         evaluate_candidates(self._candidates)
 
-    def _batched_jobs(self, X, y, n_splits):
-        """Group the candidates into stacks; return [(signature, [(params, fold), ...])]."""
+    def _batched_jobs(self, X, y, folds):
+        """Group the (candidate, fold) members into stacks: a list of job lists.
+
+        Members of one stack share everything but the vectorised parameters, and train the
+        same number of epochs (``max_epochs="auto"`` resolves per fold size).
+        """
         groups = {}
         for params in self._candidates:
             estimator = clone(self.estimator).set_params(**params)
@@ -254,11 +261,16 @@ class _BatchedSearchMixin:
             if signature is None:
                 continue
             trained = {k: v for k, v in params.items() if k not in _PREDICTION_ONLY}
-            groups.setdefault(signature, {})[_key(trained)] = trained
+            for fold, train in enumerate(folds):
+                epochs = estimator.max_epochs
+                if epochs == "auto":
+                    epochs = auto_epochs(len(train), estimator.batch_size,
+                                         estimator.train_split)
+                groups.setdefault((signature, epochs), []).append((trained, fold))
         n_tasks = max(1, joblib.effective_n_jobs(self.n_jobs))
         batches = []
-        for signature, configs in groups.items():
-            jobs = [(params, fold) for params in configs.values() for fold in range(n_splits)]
+        for jobs in groups.values():
+            jobs = list({(_key(p), f): (p, f) for p, f in jobs}.values())  # one per config
             size = min(self.members_per_batch, -(-len(jobs) // n_tasks))
             batches += _chunks(jobs, max(size, 1))
         return batches
@@ -286,7 +298,7 @@ class _BatchedSearchMixin:
         results = _FittedResults()
         extra = {k: v for k, v in params.items() if k != "groups"}
         if not extra and not sp.issparse(X) and y is not None:
-            batches = self._batched_jobs(X, y, len(splits))
+            batches = self._batched_jobs(X, y, folds)
             if self.verbose and batches:
                 n = sum(len(b) for b in batches)
                 print(f"Training {n} (candidate, fold) members in {len(batches)} stack(s)")

@@ -1,8 +1,114 @@
-"""The default network: a tabular multi-layer perceptron that outputs logits."""
+"""The default network: a tabular multi-layer perceptron that outputs logits.
 
+Its first layer, :class:`FeatureScaling`, is the estimators' input preprocessing (robust
+scaling with smooth clipping, fitted on the training rows): part of the network, so
+``predict``, ``save_params`` and pickling carry it.
+"""
+
+import math
+
+import numpy as np
+import torch
 from torch import nn
 
-__all__ = ["MLP", "output_layer"]
+__all__ = ["MLP", "FeatureScaling", "feature_scaling", "output_layer", "robust_scaling_params",
+           "smooth_clip"]
+
+#: Rows used to fit the scaling statistics (a random subset of larger inputs).
+SCALING_ROWS = 100_000
+
+
+def robust_scaling_params(X):
+    """Per-column centre and scale for robust scaling: the median and the IQR.
+
+    RealMLP's preprocessing (Holzmüller et al., NeurIPS 2024): ``(x - median) / IQR``; a
+    column whose IQR is 0 uses half its range instead, and a constant column gets scale 1
+    (it becomes 0).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    center, scale : ndarray of shape (n_features,), float64
+
+    Examples
+    --------
+    >>> X = np.array([[0, 5, 1], [1, 5, 1], [2, 5, 1], [3, 5, 1], [100, 5, 3]])
+    >>> center, scale = robust_scaling_params(X)  # IQR; constant: 1; IQR 0: half range
+    >>> center.tolist(), scale.tolist()
+    ([2.0, 5.0, 1.0], [2.0, 1.0, 1.0])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    q25, center, q75 = np.quantile(X, [0.25, 0.5, 0.75], axis=0)
+    scale = q75 - q25
+    half_range = 0.5 * (X.max(axis=0) - X.min(axis=0))
+    scale = np.where(scale > 0, scale, half_range)
+    return center, np.where(scale > 0, scale, 1.0)
+
+
+def smooth_clip(z, bound=3.0):
+    """``z / sqrt(1 + (z / bound)**2)``: the identity near 0, tending to ``±bound``.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in smooth_clip(torch.tensor([0.1, 3.0, 1e6])).tolist()]
+    [0.1, 2.121, 3.0]
+    """
+    return z * torch.rsqrt(1.0 + (z / bound).square())
+
+
+class FeatureScaling(nn.Module):
+    """``smooth_clip((x - center) / scale, bound)``; the identity until fitted.
+
+    The statistics are buffers (saved with the network's parameters, moved with it to a
+    device) set by :func:`feature_scaling`; an unfitted layer has center 0, scale 1 and
+    an infinite bound, and returns its input exactly.
+
+    Parameters
+    ----------
+    n_features : int
+
+    Examples
+    --------
+    >>> layer = FeatureScaling(2)
+    >>> layer(torch.tensor([[3.0, -1.0]])).tolist()
+    [[3.0, -1.0]]
+    """
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.register_buffer("center", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+        self.register_buffer("bound", torch.tensor(math.inf))
+
+    def fit(self, X, bound=3.0):
+        """Set the statistics from the rows ``X`` (:func:`robust_scaling_params`)."""
+        center, scale = robust_scaling_params(X)
+        with torch.no_grad():
+            self.center.copy_(torch.as_tensor(center, dtype=self.center.dtype))
+            self.scale.copy_(torch.as_tensor(scale, dtype=self.scale.dtype))
+            self.bound.fill_(bound)
+        return self
+
+    def forward(self, X):
+        z = (X - self.center) / self.scale
+        return z * torch.rsqrt(1.0 + (z / self.bound).square())
+
+
+def feature_scaling(module):
+    """The network's input :class:`FeatureScaling` layer, or None if it has none.
+
+    Examples
+    --------
+    >>> feature_scaling(MLP(3, 2)).center.shape
+    torch.Size([3])
+    >>> feature_scaling(nn.Linear(3, 2)) is None
+    True
+    """
+    return next((m for m in module.modules() if hasattr(m, "fit") and
+                 isinstance(getattr(m, "center", None), torch.Tensor)), None)
 
 
 def output_layer(module):
@@ -55,7 +161,8 @@ class MLP(nn.Module):
     Attributes
     ----------
     hidden : nn.Sequential
-        The feature layers (the representation).
+        The feature layers (the representation), starting with the input
+        :class:`FeatureScaling` (the identity until the estimator fits it).
     output : nn.Linear
         The classifier layer, whose bias re-balancing strategies may initialise.
 
@@ -72,7 +179,7 @@ class MLP(nn.Module):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"module__dropout must be in [0, 1), got {dropout!r}.")
-        layers = []
+        layers = [FeatureScaling(n_features)]  # the identity unless the estimator fits it
         width = n_features
         for units in hidden_units:
             layers.append(nn.Linear(width, units))

@@ -19,6 +19,7 @@ from .data import dataset_targets
 
 __all__ = [
     "MemberScores",
+    "warn_about_fit",
     "CompactPrintLog",
     "default_callbacks",
     "PerClassRecall",
@@ -193,6 +194,40 @@ class PerClassRecall(EpochScoring):
     def _record_score(self, history, current_score):
         for label, recall in current_score.items():
             history.record(f"{self.name_}_{label}", float(recall))
+
+
+def warn_about_fit(net, auto_budget):
+    """One ``UserWarning`` after a fit that ends badly in a way the user can fix.
+
+    * the network predicts one class for every validation row (every other class's
+      recall is 0): the minority was not learned;
+    * with ``max_epochs="auto"``: the validation loss was still falling at the last epoch
+      (best there, and more than 2% below its value three quarters of the way through).
+    """
+    if not len(net.history):
+        return
+    last = net.history[-1]
+    recalls = [v for k, v in last.items() if k.startswith("valid_recall_")]
+    if len(recalls) >= 2 and sorted(recalls)[-1] == 1.0 and not any(sorted(recalls)[:-1]):
+        label = next(k[len("valid_recall_"):] for k, v in last.items()
+                     if k.startswith("valid_recall_") and v == 1.0)
+        warnings.warn(
+            f"After training, {type(net).__name__} predicts one class ({label}) for every "
+            "validation row: the other classes were not learned. Try a re-balancing "
+            "strategy (rebalance='inverse', the default), more training "
+            "(max_epochs='auto' or a larger number) or preprocess='auto' for raw features.",
+            UserWarning, stacklevel=4)
+        return
+    losses = [row.get("valid_loss") for row in net.history]
+    if not auto_budget or len(losses) < 8 or any(v is None for v in losses):
+        return
+    reference = losses[int(0.75 * (len(losses) - 1))]
+    if losses[-1] <= min(losses) and losses[-1] < 0.98 * reference:
+        warnings.warn(
+            f"The validation loss was still falling at the last of {len(losses)} epochs "
+            f"({reference:.4g} -> {losses[-1]:.4g} over the last quarter): the model may be "
+            "under-trained. Pass a larger max_epochs (a number) to train longer.",
+            UserWarning, stacklevel=4)
 
 
 class MemberScores(Callback):

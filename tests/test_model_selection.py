@@ -180,14 +180,16 @@ def test_n_jobs_spreads_stacks_over_processes(monkeypatch):
     _assert_same_scores(batched, plain)
     search = BatchedGridSearchCV(estimator, grid, cv=CV, n_jobs=2)
     search._candidates = list(search._all_candidates())
-    assert len(search._batched_jobs(X, Y, 3)) == 2  # 18 members in two stacks
+    folds = [train for train, _ in CV.split(X, Y)]
+    assert len(search._batched_jobs(X, Y, folds)) == 2  # 18 members in two stacks
 
 
 def test_members_per_batch_bounds_a_stack():
     search = BatchedGridSearchCV(ImbalancedNetClassifier(rebalance="inverse"),
                                  {"random_state": list(range(10))}, cv=CV, members_per_batch=8)
     search._candidates = list(search._all_candidates())
-    assert [len(b) for b in search._batched_jobs(X, Y, 3)] == [8, 8, 8, 6]
+    folds = [train for train, _ in CV.split(X, Y)]
+    assert [len(b) for b in search._batched_jobs(X, Y, folds)] == [8, 8, 8, 6]
 
 
 @pytest.mark.slow

@@ -204,7 +204,7 @@ class ClassifierRetraining(RebalanceStrategy):
         self.crt_lr = crt_lr
 
     def check_net(self, net):
-        if self.crt_epochs >= net.max_epochs:
+        if net.max_epochs != "auto" and self.crt_epochs >= net.max_epochs:
             raise ValueError(
                 f"crt_epochs={self.crt_epochs} must be smaller than max_epochs="
                 f"{net.max_epochs}: the re-training stage is the last crt_epochs of "

@@ -1,0 +1,142 @@
+"""Choosing the defaults by nested validation (issue "Good by default").
+
+For every KEEL dataset (raw: one-hot for nominal columns only, no scaler) and every outer
+fold (5-fold stratified, seed 0), each candidate configuration is scored by an inner
+3-fold stratified CV (seed 1) on the outer training rows, and fitted on them and scored on
+the outer test rows. The default for an outer fold is the configuration with the best
+inner mean balanced accuracy (mean over datasets); the outer test rows never take part in a
+choice. Rows of the CSV: dataset, outer fold, configuration, stage (inner/outer), score,
+fit seconds.
+
+    python benchmarks/defaults_selection.py --out benchmarks/results/defaults_selection.csv
+    python benchmarks/defaults_selection.py --report benchmarks/results/defaults_selection.csv
+"""
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+from sklearn.compose import ColumnTransformer
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+
+from imbsk import ImbalancedNetClassifier
+from imbsk._training import auto_epochs
+from imbsk.datasets import list_keel, load_keel
+
+
+def one_hot_nominal(X):
+    nominal = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    return ColumnTransformer(
+        [("nominal", OneHotEncoder(handle_unknown="ignore", sparse_output=False), nominal)],
+        remainder="passthrough")
+
+
+def early_stopping():
+    return [("early_stopping", EarlyStopping(monitor="valid_loss", patience=30,
+                                             load_best=True))]
+
+
+#: Candidate defaults. ``steps``: epochs for at least that many optimizer steps (at least 30;
+#: imbsk.\_training.auto_epochs), resolved on each fit's training rows.
+CONFIGS = {
+    "plain_30": dict(max_epochs=30),
+    "inverse_30": dict(rebalance="inverse", max_epochs=30),
+    "cb_focal_30": dict(rebalance="cb_focal", max_epochs=30),
+    "logit_adjusted_30": dict(rebalance="logit_adjusted", max_epochs=30),
+    "inverse_30_lr3e-3": dict(rebalance="inverse", max_epochs=30, lr=3e-3),
+    "inverse_steps500": dict(rebalance="inverse", steps=500),
+    "inverse_steps500_es": dict(rebalance="inverse", steps=500, callbacks=early_stopping),
+    "inverse_x8_30": dict(rebalance="inverse", max_epochs=30, n_members=8),
+}
+
+
+def make(config, seed, n_rows):
+    params = dict(CONFIGS[config])
+    if callable(params.get("callbacks")):
+        params["callbacks"] = params["callbacks"]()
+    if "steps" in params:
+        params["max_epochs"] = auto_epochs(n_rows, 128, ValidSplit(5), params.pop("steps"))
+    return ImbalancedNetClassifier(random_state=seed, **params)
+
+
+def score(config, X, y, train, test, seed):
+    model = make_pipeline(one_hot_nominal(X), make(config, seed, len(train)))
+    start = time.perf_counter()
+    model.fit(X.iloc[train], y[train])
+    seconds = time.perf_counter() - start
+    return balanced_accuracy_score(y[test], model.predict(X.iloc[test])), seconds
+
+
+def run_dataset(name, configs):
+    torch.set_num_threads(1)
+    X, y = load_keel(name, return_X_y=True)
+    y = y.to_numpy()
+    rows = []
+    outer = StratifiedKFold(5, shuffle=True, random_state=0)
+    for fold, (train, test) in enumerate(outer.split(X, y)):
+        inner = StratifiedKFold(3, shuffle=True, random_state=1)
+        for config in configs:
+            for inner_fold, (tr, te) in enumerate(inner.split(X.iloc[train], y[train])):
+                bacc, seconds = score(config, X, y, train[tr], train[te], inner_fold)
+                rows.append(dict(dataset=name, outer_fold=fold, config=config, stage="inner",
+                                 inner_fold=inner_fold, balanced_accuracy=bacc,
+                                 fit_seconds=seconds))
+            bacc, seconds = score(config, X, y, train, test, fold)
+            rows.append(dict(dataset=name, outer_fold=fold, config=config, stage="outer",
+                             inner_fold=-1, balanced_accuracy=bacc, fit_seconds=seconds))
+    return rows
+
+
+def report(path):
+    results = pd.read_csv(path)
+    inner = (results[results.stage == "inner"]
+             .groupby(["outer_fold", "config", "dataset"]).balanced_accuracy.mean()
+             .groupby(["outer_fold", "config"]).mean().unstack())
+    chosen = inner.idxmax(axis=1)
+    print("Inner-CV mean balanced accuracy (mean over datasets), per outer fold:")
+    print(inner.round(4).to_markdown())
+    print("\nChosen per outer fold:", chosen.to_dict())
+    outer = results[results.stage == "outer"]
+    per_config = outer.groupby(["config", "dataset"]).agg(
+        mean=("balanced_accuracy", "mean"), std=("balanced_accuracy", "std"),
+        seconds=("fit_seconds", "mean"))
+    table = per_config.groupby("config").mean()
+    table["rank"] = (outer.groupby(["dataset", "config"]).balanced_accuracy.mean()
+                     .groupby("dataset").rank(ascending=False).groupby("config").mean())
+    print("\nOuter test folds (information only; not used to choose):")
+    print(table.sort_values("mean", ascending=False).round(4).to_markdown())
+    picked = pd.concat([outer[(outer.outer_fold == f) & (outer.config == c)]
+                        for f, c in chosen.items()])
+    by_dataset = picked.groupby("dataset").balanced_accuracy
+    print(f"\nNested (the chosen configuration of each outer fold): mean balanced accuracy "
+          f"{by_dataset.mean().mean():.4f} ± {by_dataset.std().mean():.4f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="benchmarks/results/defaults_selection.csv")
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--datasets", default=",".join(list_keel()))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--report")
+    args = parser.parse_args()
+    if args.report:
+        report(args.report)
+        return
+    configs = args.configs.split(",")
+    datasets = args.datasets.split(",")
+    out = Parallel(n_jobs=args.jobs)(delayed(run_dataset)(d, configs) for d in datasets)
+    pd.DataFrame([r for rows in out for r in rows]).to_csv(args.out, index=False)
+    report(args.out)
+
+
+if __name__ == "__main__":
+    main()

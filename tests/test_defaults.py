@@ -1,0 +1,163 @@
+"""Good by default: preprocessing inside the network, the training budget, threads, warnings."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.dataset import ValidSplit
+
+from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
+from imbsk._training import auto_epochs
+from imbsk.devices import torch_threads
+from imbsk.modules import MLP, FeatureScaling, feature_scaling, robust_scaling_params
+
+X, Y = make_classification(800, n_features=6, n_informative=4, weights=[0.85],
+                           random_state=0)
+
+
+def test_robust_scaling_params_match_the_formula():
+    rng = np.random.default_rng(0)
+    data = np.column_stack([rng.normal(5, 2, 500), rng.lognormal(0, 2, 500),
+                            np.r_[np.zeros(450), np.ones(50)], np.full(500, 7.0)])
+    center, scale = robust_scaling_params(data)
+    q25, q50, q75 = np.quantile(data, [0.25, 0.5, 0.75], axis=0)
+    np.testing.assert_allclose(center, q50)
+    np.testing.assert_allclose(scale[:2], (q75 - q25)[:2])
+    assert scale[2] == 0.5 and scale[3] == 1.0  # IQR 0: half the range; constant: 1
+
+
+def test_feature_scaling_is_identity_until_fitted_and_bounded_after():
+    layer = FeatureScaling(2)
+    x = torch.tensor([[1e6, -3.0], [2.0, 5.0]])
+    assert torch.equal(layer(x), x)
+    layer.fit(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]))
+    out = layer(torch.tensor([[1e9, -1e9]]))
+    assert torch.all(out.abs() <= 3.0) and torch.all(out.abs() > 2.99)
+
+
+def test_the_scaling_is_part_of_the_fitted_network(tmp_path):
+    clf = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X * 1e6, Y)
+    layer = feature_scaling(clf.module_)
+    np.testing.assert_allclose(layer.center.numpy(), np.median(X * 1e6, axis=0), rtol=1e-5)
+    expected = clf.predict_proba(X * 1e6)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X * 1e6),
+                                  expected)
+    clf.save_params(f_params=tmp_path / "p.pt")
+    fresh = ImbalancedNetClassifier(classes=[0, 1], module__n_features=6).initialize()
+    fresh.load_params(f_params=tmp_path / "p.pt")
+    np.testing.assert_array_equal(fresh.predict_proba(X * 1e6), expected)
+
+
+def test_preprocess_none_keeps_the_raw_features():
+    clf = ImbalancedNetClassifier(preprocess=None, max_epochs=1).fit(X, Y)
+    layer = feature_scaling(clf.module_)
+    assert torch.all(layer.center == 0) and torch.all(layer.scale == 1)
+
+
+def test_preprocess_robust_with_a_module_of_ones_own_is_an_error():
+    with pytest.raises(ValueError, match="RobustScaler"):
+        ImbalancedNetClassifier(module=MLP, module__n_features=6, module__n_outputs=2,
+                                preprocess="robust").fit(X, Y)
+    # "auto" leaves a module of one's own alone
+    ImbalancedNetClassifier(module=torch.nn.Linear, module__in_features=6,
+                            module__out_features=2, max_epochs=1).fit(X.astype(np.float32), Y)
+
+
+def _cv_bacc(estimator, data, target):
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    return cross_val_score(estimator, data, target, cv=cv, scoring="balanced_accuracy").mean()
+
+
+@pytest.mark.slow
+def test_unscaled_features_score_as_standardised_ones():
+    """The default on raw features is within 0.01 of the default behind StandardScaler:
+    synthetic data with one column x 1e6, and breast cancer (columns from 1e-3 to 1e3)."""
+    X6, y6 = make_classification(1500, n_features=8, n_informative=5, weights=[0.9],
+                                 random_state=3)
+    X6[:, 0] *= 1e6
+    data, target = load_breast_cancer(return_X_y=True)
+    for features, labels in [(X6, y6), (data, target)]:
+        raw = _cv_bacc(ImbalancedNetClassifier(random_state=0), features, labels)
+        scaled = _cv_bacc(make_pipeline(StandardScaler(),
+                                        ImbalancedNetClassifier(random_state=0)),
+                          features, labels)
+        assert abs(raw - scaled) <= 0.01, (raw, scaled)
+
+
+def test_auto_epochs_follow_the_step_budget():
+    split = ValidSplit(5)
+    assert auto_epochs(1500, 128, split, 1000) == 100  # 1200 rows: 10 steps per epoch
+    assert auto_epochs(200, 128, split, 1000) == 500  # 160 rows: 2 steps
+    assert auto_epochs(1_000_000, 128, None, 1000) == 30  # at least 30 epochs
+    assert auto_epochs(10, 128, None, 10_000) == 1000  # at most 1000
+    assert auto_epochs(500, -1, None, 300) == 300
+
+
+def test_max_epochs_auto_trains_the_resolved_epochs_and_stays_auto():
+    clf = ImbalancedNetClassifier(max_epochs="auto", random_state=0)
+    clf.fit(X[:200], Y[:200])
+    assert len(clf.history) == auto_epochs(200, 128, ValidSplit(5, stratified=True))
+    assert clf.max_epochs == "auto" and clf.get_params()["max_epochs"] == "auto"
+
+
+def test_threads_lowered_for_a_small_network_and_restored():
+    seen = []
+
+    class Spy(ImbalancedNetClassifier):
+        def train_step(self, batch, **fit_params):
+            seen.append(torch.get_num_threads())
+            return super().train_step(batch, **fit_params)
+
+    before = torch.get_num_threads()
+    Spy(max_epochs=1).fit(X, Y)
+    assert set(seen) == {1} and torch.get_num_threads() == before
+    seen.clear()
+    Spy(max_epochs=1, torch_threads=None).fit(X, Y)
+    assert set(seen) == {before}
+    with torch_threads(1):  # inside a worker with one thread: never raised
+        seen.clear()
+        Spy(max_epochs=1, torch_threads=4).fit(X, Y)
+        assert set(seen) == {1}
+
+
+def test_warning_when_a_fit_predicts_one_class():
+    # plain cross-entropy on KEEL glass2 (IR 11.6): only the majority class is predicted
+    from imbsk.datasets import load_keel
+    data, target = load_keel("glass2", return_X_y=True)
+    with pytest.warns(UserWarning, match="predicts one class"):
+        ImbalancedNetClassifier(rebalance=None, max_epochs=30, random_state=0).fit(data, target)
+
+
+def test_no_warning_from_a_fit_that_learned():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        ImbalancedNetClassifier(max_epochs=20, lr=1e-2, random_state=0).fit(X, Y)
+
+
+def test_warning_when_the_auto_budget_ran_out_while_improving(monkeypatch):
+    import imbsk._training as training
+    monkeypatch.setattr(training, "AUTO_MIN_EPOCHS", 8)
+    monkeypatch.setattr(training, "AUTO_MIN_STEPS", 8)
+    with pytest.warns(UserWarning, match="still falling"):
+        ImbalancedNetBinaryClassifier(max_epochs="auto", lr=1e-4,
+                                      random_state=0).fit(X, Y)
+
+
+def test_defaults_score_on_a_raw_table():
+    """Raw yeast3 (features in [0, 1]) and the same with one column in the millions."""
+    from imbsk.datasets import load_keel
+    data, target = load_keel("yeast3", return_X_y=True)
+    wide = data.copy()
+    wide.iloc[:, 0] *= 1e6
+    for features in (data, wide):
+        clf = ImbalancedNetClassifier(random_state=0)
+        train = np.arange(len(target)) % 4 != 0
+        clf.fit(features[train], target[train])
+        assert balanced_accuracy_score(target[~train], clf.predict(features[~train])) > 0.8
