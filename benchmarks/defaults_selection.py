@@ -15,7 +15,6 @@ fit seconds.
 import argparse
 import time
 
-import numpy as np
 import pandas as pd
 import torch
 from joblib import Parallel, delayed
@@ -27,6 +26,7 @@ from sklearn.preprocessing import OneHotEncoder
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
+import imbsk.modules
 from imbsk import ImbalancedNetClassifier
 from imbsk._training import auto_epochs
 from imbsk.datasets import list_keel, load_keel
@@ -45,25 +45,69 @@ def early_stopping():
 
 
 #: Candidate defaults. ``steps``: epochs for at least that many optimizer steps (at least 30;
-#: imbsk.\_training.auto_epochs), resolved on each fit's training rows.
+#: imbsk.\_training.auto_epochs), resolved on each fit's training rows. ``scaling``: the
+#: input scaling variant (imbsk.modules.robust_scaling_params; rounds 1-2 ran before the
+#: "normal" variant existed).
 CONFIGS = {
-    "plain_30": dict(max_epochs=30),
-    "inverse_30": dict(rebalance="inverse", max_epochs=30),
-    "cb_focal_30": dict(rebalance="cb_focal", max_epochs=30),
-    "logit_adjusted_30": dict(rebalance="logit_adjusted", max_epochs=30),
-    "inverse_30_lr3e-3": dict(rebalance="inverse", max_epochs=30, lr=3e-3),
-    "inverse_steps500": dict(rebalance="inverse", steps=500),
-    "inverse_steps500_es": dict(rebalance="inverse", steps=500, callbacks=early_stopping),
-    "inverse_x8_30": dict(rebalance="inverse", max_epochs=30, n_members=8),
+    "plain_30": dict(scaling="iqr", max_epochs=30),
+    "inverse_30": dict(scaling="iqr", rebalance="inverse", max_epochs=30),
+    "cb_focal_30": dict(scaling="iqr", rebalance="cb_focal", max_epochs=30),
+    "logit_adjusted_30": dict(scaling="iqr", rebalance="logit_adjusted", max_epochs=30),
+    "inverse_30_lr3e-3": dict(scaling="iqr", rebalance="inverse", max_epochs=30, lr=3e-3),
+    "inverse_steps500": dict(scaling="iqr", rebalance="inverse", steps=500),
+    "inverse_steps500_es": dict(scaling="iqr", rebalance="inverse", steps=500, callbacks=early_stopping),
+    "inverse_x8_30": dict(scaling="iqr", rebalance="inverse", max_epochs=30, n_members=8),
+    # exploration (round 2), from the best of round 1
+    "es_wd1e-2": dict(scaling="iqr", rebalance="inverse", steps=500, callbacks=early_stopping,
+                      optimizer=torch.optim.AdamW, optimizer__weight_decay=1e-2),
+    "es_x8": dict(scaling="iqr", rebalance="inverse", steps=500, callbacks=early_stopping, n_members=8),
+    "es_h32": dict(scaling="iqr", rebalance="inverse", steps=500, callbacks=early_stopping,
+                   module__hidden_units=(32,)),
+    "es_drop03": dict(scaling="iqr", rebalance="inverse", steps=500, callbacks=early_stopping,
+                      module__dropout=0.3),
+    "es_la": dict(scaling="iqr", rebalance="logit_adjusted", steps=500, callbacks=early_stopping),
+    "es_all_rows_x5": dict(scaling="iqr", rebalance="inverse", steps=500, n_members=5,
+                           member_sampling="bootstrap"),
+    "es_lr3e-3": dict(scaling="iqr", rebalance="inverse", steps=500, callbacks=early_stopping, lr=3e-3),
+    # round 3: the 0/1-preserving "normal" scaling (imbsk.modules.SCALING_VARIANT), all rows
+    "n_es_drop03": dict(rebalance="inverse", steps=500, callbacks=early_stopping,
+                        module__dropout=0.3),
+    "n_all_drop03": dict(rebalance="inverse", steps=500, train_split=None,
+                         module__dropout=0.3),
+    "n_all_drop03_x5": dict(rebalance="inverse", steps=500, train_split=None,
+                            module__dropout=0.3, n_members=5),
+    "n_es_drop03_la": dict(rebalance="logit_adjusted", steps=500, callbacks=early_stopping,
+                           module__dropout=0.3),
+    "n_es_drop03_iqr": dict(rebalance="inverse", steps=500, callbacks=early_stopping,
+                            module__dropout=0.3, scaling="iqr"),
+    # round 4: members cross-fitted (each validates on its own fold, best epoch kept)
+    "cf5_d03": dict(rebalance="inverse", steps=500, n_members=5, member_sampling="cross_fit",
+                    module__dropout=0.3),
+    "cf5": dict(rebalance="inverse", steps=500, n_members=5, member_sampling="cross_fit"),
+    "cf5_d03_la": dict(rebalance="logit_adjusted", steps=500, n_members=5,
+                       member_sampling="cross_fit", module__dropout=0.3),
+    "cf8_d03": dict(rebalance="inverse", steps=500, n_members=8, member_sampling="cross_fit",
+                    module__dropout=0.3),
+    # round 5: around the best of round 4
+    "cf5_d03_la_s1000": dict(rebalance="logit_adjusted", steps=1000, n_members=5,
+                             member_sampling="cross_fit", module__dropout=0.3),
+    "cf5_d03_la_lr3e-3": dict(rebalance="logit_adjusted", steps=500, n_members=5,
+                              member_sampling="cross_fit", module__dropout=0.3, lr=3e-3),
+    "cf5_d03_la_iqr": dict(rebalance="logit_adjusted", steps=500, n_members=5,
+                           member_sampling="cross_fit", module__dropout=0.3, scaling="iqr"),
+    "cf5_d05_la": dict(rebalance="logit_adjusted", steps=500, n_members=5,
+                       member_sampling="cross_fit", module__dropout=0.5),
 }
 
 
 def make(config, seed, n_rows):
     params = dict(CONFIGS[config])
+    imbsk.modules.SCALING_VARIANT = params.pop("scaling", "normal")
     if callable(params.get("callbacks")):
         params["callbacks"] = params["callbacks"]()
     if "steps" in params:
-        params["max_epochs"] = auto_epochs(n_rows, 128, ValidSplit(5), params.pop("steps"))
+        split = None if params.get("member_sampling") == "cross_fit" else ValidSplit(5)
+        params["max_epochs"] = auto_epochs(n_rows, 128, split, params.pop("steps"))
     return ImbalancedNetClassifier(random_state=seed, **params)
 
 
@@ -75,13 +119,15 @@ def score(config, X, y, train, test, seed):
     return balanced_accuracy_score(y[test], model.predict(X.iloc[test])), seconds
 
 
-def run_dataset(name, configs):
+def run_dataset(name, configs, outer_folds=range(5), inner_only=False):
     torch.set_num_threads(1)
     X, y = load_keel(name, return_X_y=True)
     y = y.to_numpy()
     rows = []
     outer = StratifiedKFold(5, shuffle=True, random_state=0)
     for fold, (train, test) in enumerate(outer.split(X, y)):
+        if fold not in outer_folds:
+            continue
         inner = StratifiedKFold(3, shuffle=True, random_state=1)
         for config in configs:
             for inner_fold, (tr, te) in enumerate(inner.split(X.iloc[train], y[train])):
@@ -89,6 +135,8 @@ def run_dataset(name, configs):
                 rows.append(dict(dataset=name, outer_fold=fold, config=config, stage="inner",
                                  inner_fold=inner_fold, balanced_accuracy=bacc,
                                  fit_seconds=seconds))
+            if inner_only:
+                continue
             bacc, seconds = score(config, X, y, train, test, fold)
             rows.append(dict(dataset=name, outer_fold=fold, config=config, stage="outer",
                              inner_fold=-1, balanced_accuracy=bacc, fit_seconds=seconds))
@@ -127,14 +175,27 @@ def main():
     parser.add_argument("--datasets", default=",".join(list_keel()))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--report")
+    parser.add_argument("--outer-folds", default="0,1,2,3,4")
+    parser.add_argument("--inner-only", action="store_true",
+                        help="exploration: inner scores only (no outer test fold is touched)")
     args = parser.parse_args()
     if args.report:
         report(args.report)
         return
     configs = args.configs.split(",")
     datasets = args.datasets.split(",")
-    out = Parallel(n_jobs=args.jobs)(delayed(run_dataset)(d, configs) for d in datasets)
+    folds = [int(f) for f in args.outer_folds.split(",")]
+    out = Parallel(n_jobs=args.jobs)(delayed(run_dataset)(d, configs, folds, args.inner_only)
+                                     for d in datasets)
     pd.DataFrame([r for rows in out for r in rows]).to_csv(args.out, index=False)
+    if args.inner_only:
+        inner = pd.read_csv(args.out)
+        table = inner.groupby(["config", "dataset"]).balanced_accuracy.mean().unstack("config")
+        print(table.round(3).to_markdown())
+        print(inner.groupby("config").agg(bacc=("balanced_accuracy", "mean"),
+                                          seconds=("fit_seconds", "mean")).round(4)
+              .sort_values("bacc").to_markdown())
+        return
     report(args.out)
 
 

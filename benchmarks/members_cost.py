@@ -21,7 +21,8 @@ from imbsk.datasets import load_keel
 
 def fit_seconds(n_members, sampling, X, y, seed):
     clf = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=20, random_state=seed,
-                                  n_members=n_members, member_sampling=sampling)
+                                  n_members=n_members, member_sampling=sampling,
+                                  preprocess=None, module__dropout=0.1)
     start = time.perf_counter()
     clf.fit(X, y)
     return time.perf_counter() - start

@@ -18,11 +18,15 @@ SHARED_DOC = """
         None builds :class:`imbsk.modules.MLP`, sized from the data at ``fit``; tune it
         with ``module__hidden_units``, ``module__dropout``, .... A module must return
         logits.
-    rebalance : None, str, strategy or list, default=None
-        How to re-balance: None (plain cross-entropy), ``"inverse"``,
+    rebalance : "auto", None, str, strategy or list, default="auto"
+        How to re-balance. ``"auto"``: ``"logit_adjusted"`` (cross-entropy on logits
+        plus the log training prior, Menon et al. 2021; chosen by nested validation on
+        the KEEL data, ``benchmarks/RESULTS.md`` section 10), or None with a
+        ``criterion`` of your own. None (plain cross-entropy), ``"logit_adjusted"``,
+        ``"inverse"``,
         ``"sqrt_inverse"``, ``"effective_number"`` (uses ``beta``), ``"focal"`` (uses
         ``gamma``, ``alpha``), ``"cb_focal"`` (all three), ``"class_balanced_sampling"``,
-        ``"sqrt_sampling"``, ``"difficulty"``, ``"logit_adjusted"``,
+        ``"sqrt_sampling"``, ``"difficulty"``,
         ``"balanced_softmax"``, ``"ldam"``, ``"ldam_drw"``, ``"ohem"``, ``"crt"``,
         ``"tau_norm"``, ``"bbn"``; an :mod:`imbsk.rebalance` strategy object
         (its parameters are reachable as ``rebalance__<name>``); or a list of them.
@@ -56,18 +60,28 @@ SHARED_DOC = """
         same model on the same machine. The global torch RNG state is left untouched.
         PyTorch has one generator per process, so fits that overlap in threads are not
         reproducible (a warning says so); use processes for parallel fits.
-    n_members : int >= 1, default=1
+    n_members : int >= 1 or "auto", default="auto"
         Members trained at once as one stacked network (:mod:`imbsk.ensemble`); the
-        predicted probabilities are the members' mean. Each member has its own initial
+        predicted probabilities are the members' mean. ``"auto"``: 5 cross-fitted
+        members (``member_sampling="cross_fit"``) when they can be stacked -- the built-in
+        MLP, imbsk's loss, a loss-level strategy, the default kind of ``train_split``
+        (a ``ValidSplit``) -- and one network otherwise (a sampling strategy, ``module=``,
+        ``pretrain``, ...). Each member has its own initial
         weights and data order (member k equals a fit with ``random_state`` set to its
         seed, dropout aside) and, with ``member_sampling``, its own rows. Eight members
         cost about twice one member's fit time on a small table. Needs the built-in MLP
         and imbsk's loss (no ``module=``, ``criterion=``, ``pretrain``, ``unlabeled``,
         batch normalisation, ``"crt"``, ``"tau_norm"`` or ``"bbn"``).
-    member_sampling : {{"shuffle", "bootstrap", "balanced_bootstrap"}}, default="shuffle"
-        The rows of each member (with ``n_members > 1``): all training rows in its own
-        order; a bootstrap that keeps the class counts; or a balanced bootstrap (``n // C``
-        rows of each class drawn with replacement: the balanced bagging of
+    member_sampling : {{"cross_fit", "shuffle", "bootstrap", "balanced_bootstrap"}}, \
+default="cross_fit"
+        The rows of each member (with more than one). ``"cross_fit"``: the rows are cut
+        into K stratified folds; member k trains on all folds but fold k and keeps the
+        weights of its best epoch on fold k (its validation loss): every row trains K - 1
+        members and validates one, and ``train_split`` is not used (the history's
+        ``valid_*`` scores are out-of-fold). ``"shuffle"``: every member on the
+        training split (after ``train_split``), each in its own order. ``"bootstrap"``: a
+        bootstrap that keeps the class counts. ``"balanced_bootstrap"``: ``n // C`` rows
+        of each class drawn with replacement (the balanced bagging of
         ``BalancedRandomForestClassifier``; best with ``rebalance=None``).
     unlabeled : object or None, default=None
         The label that marks unlabeled rows in ``y`` (``SelfTrainingClassifier`` uses -1;
@@ -94,7 +108,12 @@ SHARED_DOC = """
         ``BCEWithLogitsLoss``, the module's output otherwise).
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=1e-3
-    max_epochs : int, default=30
+    max_epochs : int or "auto", default="auto"
+        ``"auto"``: enough epochs for 500 optimizer steps, at least 30 and at most 1000
+        (:func:`imbsk._training.auto_epochs`): 30 epochs give a 200-row table a few dozen
+        steps and a 100,000-row table thousands. With cross-fitted members each member
+        keeps its best epoch. A warning says when the validation loss was still falling
+        clearly at the end.
     batch_size : int >= 1 or -1, default=128
         Rows per training batch (-1: all rows in one batch).
     dataset : Dataset class or instance, default=imbsk.data.TabularDataset

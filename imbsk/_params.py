@@ -13,9 +13,15 @@ from ._compat import Interval, Options, StrOptions, validate_parameter_constrain
 from .devices import resolve_device
 from .ensemble import MEMBER_SAMPLINGS
 from .pretraining import PRETRAIN_METHODS
+from skorch.dataset import ValidSplit
+
 from .rebalance import check_rebalance
 
-__all__ = ["ParamsMixin"]
+__all__ = ["AUTO_MEMBERS", "ParamsMixin"]
+
+#: ``n_members="auto"``: this many cross-fitted members (chosen by nested validation,
+#: benchmarks/RESULTS.md section 10), where the network can be stacked.
+AUTO_MEMBERS = 5
 
 
 class ParamsMixin:
@@ -40,7 +46,7 @@ class ParamsMixin:
         "pretrain_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
                        Options(numbers.Integral, {-1})],
-        "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_members": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "member_sampling": [StrOptions(set(MEMBER_SAMPLINGS))],
         "preprocess": [StrOptions({"auto", "robust"}), None],
         "torch_threads": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None,
@@ -98,9 +104,9 @@ class ParamsMixin:
             raise ValueError(
                 f"classes={list(self.classes)} has duplicate labels; pass each class once."
             )
-        strategy = check_rebalance(self.rebalance, self.beta, self.gamma, self.alpha)
+        strategy = check_rebalance(self._rebalance(), self.beta, self.gamma, self.alpha)
         strategy.check_head(self._head, type(self).__name__)
-        if self.n_members > 1:
+        if self.n_members != "auto" and self.n_members > 1:
             self._check_members(strategy)
         strategy.check_net(self)
         if self.preprocess == "robust" and self.module is not None:
@@ -117,6 +123,27 @@ class ParamsMixin:
                 "a module of your own yourself."
             )
         return strategy
+
+    def _rebalance(self):
+        """``rebalance`` with ``"auto"`` resolved: logit adjustment, or None (plain
+        cross-entropy, no re-balancing) with a ``criterion`` of your own."""
+        if isinstance(self.rebalance, str) and self.rebalance == "auto":
+            return None if self.criterion is not None else "logit_adjusted"
+        return self.rebalance
+
+    def _n_members(self, strategy=None):
+        """``n_members`` as a number: ``"auto"`` is :data:`AUTO_MEMBERS` cross-fitted
+        members where members can be stacked and train on folds of the data, else 1."""
+        if self.n_members != "auto":
+            return self.n_members
+        strategy = strategy or getattr(self, "rebalance_", None) or check_rebalance(
+            self._rebalance(), self.beta, self.gamma, self.alpha)
+        plain = (self.module is None and self.criterion is None and self.pretrain is None
+                 and self.unlabeled is None and strategy.stackable
+                 and not self.get_params_for("module").get("batch_norm")
+                 and isinstance(self.train_split, ValidSplit)
+                 and self.member_sampling == "cross_fit" and not strategy.draws_rows)
+        return AUTO_MEMBERS if plain else 1
 
     def _check_members(self, strategy):
         """``n_members > 1`` stacks K built-in MLPs: what that excludes, said clearly."""

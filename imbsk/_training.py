@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from skorch.utils import data_from_dataset, to_device
+from torch.utils.data import Subset
 
 from sklearn.utils import check_random_state
 
@@ -26,7 +27,7 @@ from ._compat import uncompiled
 from ._validation import encode_labels, validate_features
 from .data import TabularDataset, dataset_targets, is_tabular
 from .devices import seeded
-from .ensemble import MemberStreams, draw_member_rows, member_seeds
+from .ensemble import MemberStreams, cross_fit_folds, draw_member_rows, member_seeds
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
 __all__ = ["auto_epochs", "encode_validation", "resolved_epochs", "fit_input_scaling", "initialize_output_bias", "prepare_training",
@@ -35,7 +36,7 @@ __all__ = ["auto_epochs", "encode_validation", "resolved_epochs", "fit_input_sca
 
 #: ``max_epochs="auto"``: at least this many optimizer steps, and at least
 #: :data:`AUTO_MIN_EPOCHS` epochs (at most :data:`AUTO_MAX_EPOCHS`).
-AUTO_MIN_STEPS = 1000
+AUTO_MIN_STEPS = 500
 AUTO_MIN_EPOCHS = 30
 AUTO_MAX_EPOCHS = 1000
 
@@ -80,7 +81,11 @@ def resolved_epochs(net, n_rows):
     schedule, DRW's epoch): they see the number of epochs this call trains.
     """
     requested = net.max_epochs
-    if requested == "auto":
+    members = net._n_members()
+    if requested == "auto" and members > 1 and net.member_sampling == "cross_fit":
+        # each member trains on all rows but its fold
+        net.max_epochs = auto_epochs(n_rows * (members - 1) // members, net.batch_size, None)
+    elif requested == "auto":
         net.max_epochs = auto_epochs(n_rows, net.batch_size, net.train_split)
     try:
         yield
@@ -118,13 +123,14 @@ def split_with_hints(net, dataset, y, streaming, **fit_params):
         Naming ``train_split`` and the fixes, when the split fails in ``fit``. In
         ``partial_fit`` (``streaming``) the chunk trains on all its rows, with a warning.
     """
-    if not net.train_split:
-        return dataset, None
+    if not net.train_split or (net._n_members() > 1 and net.member_sampling == "cross_fit"):
+        return dataset, None  # cross-fitted members validate on their own folds
     try:
         with warnings.catch_warnings():
             # replaced by check_validation_coverage: what the validation rows really hold
             warnings.filterwarnings("ignore", message="The least populated class")
-            return net.train_split(dataset, y, **fit_params)
+            dataset_train, dataset_valid = net.train_split(dataset, y, **fit_params)
+        return keep_every_class_in_training(dataset_train, dataset_valid, y, net.classes_)
     except ValueError as exc:
         if not streaming:
             raise ValueError(
@@ -138,6 +144,31 @@ def split_with_hints(net, dataset, y, streaming, **fit_params):
             f"validation split ({exc}); it trains on all its rows and records no validation "
             "scores.", UserWarning, stacklevel=5)
         return dataset, None
+
+
+def keep_every_class_in_training(dataset_train, dataset_valid, y, classes):
+    """Move the validation rows of a class with no training row into training (a warning).
+
+    A class with fewer rows than the split has folds (one image of the rarest digit) may
+    land entirely in the validation rows; training without it would never predict it.
+    Only for splits of one dataset into two ``Subset`` s (skorch's ``ValidSplit``).
+    """
+    if not (isinstance(dataset_train, Subset) and isinstance(dataset_valid, Subset)
+            and dataset_train.dataset is dataset_valid.dataset and y is not None):
+        return dataset_train, dataset_valid
+    y = np.asarray(y)
+    train_rows = np.asarray(dataset_train.indices)
+    valid_rows = np.asarray(dataset_valid.indices)
+    missing = np.setdiff1d(np.unique(y[valid_rows]), np.unique(y[train_rows]))
+    if not len(missing):
+        return dataset_train, dataset_valid
+    moved = np.isin(y[valid_rows], missing)
+    warnings.warn(
+        f"Class(es) {[classes[c] for c in missing]} have too few rows for the internal "
+        f"validation split ({int(moved.sum())} row(s) in all): they are kept for training "
+        "and not validated.", UserWarning, stacklevel=6)
+    return (Subset(dataset_train.dataset, np.concatenate([train_rows, valid_rows[moved]])),
+            Subset(dataset_valid.dataset, valid_rows[~moved]))
 
 
 def encode_validation(net, dataset):
@@ -201,7 +232,7 @@ def prepare_training(net, dataset_train, previous_counts=None):
     if len(net.history) == 0:  # a fresh network: the strategy's prior bias
         initialize_output_bias(net.module_,
                                net.rebalance_.output_bias(np.maximum(counts, 1), net._head))
-    if net.n_members > 1:
+    if net._n_members() > 1:
         prepare_members(net, y_train)
 
 
@@ -216,11 +247,16 @@ def prepare_members(net, y_train):
         )
     if not hasattr(net, "member_rng_states_"):  # after load_params: fresh streams
         net.member_rng_states_ = []
-        for seed in member_seeds(net.random_state, net.n_members):
+        for seed in member_seeds(net.random_state, net._n_members()):
             with seeded(int(seed)):
                 net.member_rng_states_.append(torch.get_rng_state())
-    net.member_rows_ = draw_member_rows(y_train, net.member_sampling,
-                                        MemberStreams(net.member_rng_states_))
+    streams = MemberStreams(net.member_rng_states_)
+    if net.member_sampling == "cross_fit":
+        net.member_valid_rows_ = cross_fit_folds(y_train, streams)
+        net.member_rows_ = [np.setdiff1d(np.arange(len(y_train)), fold)
+                            for fold in net.member_valid_rows_]
+    else:
+        net.member_rows_ = draw_member_rows(y_train, net.member_sampling, streams)
 
 
 def initialize_output_bias(module, bias):

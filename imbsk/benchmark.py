@@ -30,9 +30,11 @@ from .modules import MLP
 __all__ = ["DEFAULT_STRATEGIES", "PEERS", "VARIANTS", "make_method", "per_dataset_table",
            "run_benchmark", "summarize", "win_tie_loss"]
 
-#: imbsk ``rebalance`` aliases run by default.
-DEFAULT_STRATEGIES = ("none", "inverse", "effective_number", "focal", "cb_focal",
-                      "class_balanced_sampling", "difficulty")
+#: imbsk ``rebalance`` aliases run by default (each as one network for ``epochs`` epochs),
+#: after ``"default"``: ``ImbalancedNetClassifier()`` as it comes (its own budget, five
+#: cross-fitted members).
+DEFAULT_STRATEGIES = ("default", "none", "inverse", "effective_number", "focal", "cb_focal",
+                      "logit_adjusted", "class_balanced_sampling", "difficulty")
 
 METRICS = {
     "balanced_accuracy": balanced_accuracy_score,
@@ -77,23 +79,30 @@ PEERS = {
 #: Named imbsk settings that are not a ``rebalance`` alias: name -> factory of
 #: (epochs, device, random_state).
 VARIANTS = {
+    # the estimator with every default (max_epochs="auto", n_members="auto", ...): what a
+    # user gets from ImbalancedNetClassifier(); ignores ``epochs``
+    "default": lambda epochs, device, seed: ImbalancedNetClassifier(device=device,
+                                                                    random_state=seed),
     # Menon et al.'s post-hoc logit adjustment (tau = 1) on a plain cross-entropy network
     "posthoc_logit_adjustment": lambda epochs, device, seed: ImbalancedNetClassifier(
-        posthoc_tau=1.0, max_epochs=epochs, device=device, random_state=seed),
+        rebalance=None, posthoc_tau=1.0, n_members=1, max_epochs=epochs, device=device,
+        random_state=seed),
     # binary only: threshold moving to the training odds (the seed's rule)
     "threshold_prior": lambda epochs, device, seed: ImbalancedNetBinaryClassifier(
-        threshold="prior", max_epochs=epochs, device=device, random_state=seed),
+        rebalance=None, threshold="prior", n_members=1, max_epochs=epochs, device=device,
+        random_state=seed),
     # 8 members trained as one (imbsk.ensemble), each in its own order; probabilities averaged
     "inverse_x8": lambda epochs, device, seed: ImbalancedNetClassifier(
-        rebalance="inverse", n_members=8, max_epochs=epochs, device=device,
-        random_state=seed),
+        rebalance="inverse", n_members=8, member_sampling="shuffle", max_epochs=epochs,
+        device=device, random_state=seed),
     # balanced bagging: 8 members, each on its own balanced bootstrap, plain cross-entropy
     "balanced_bagging_x8": lambda epochs, device, seed: ImbalancedNetClassifier(
-        n_members=8, member_sampling="balanced_bootstrap", max_epochs=epochs,
+        rebalance=None, n_members=8, member_sampling="balanced_bootstrap", max_epochs=epochs,
         device=device, random_state=seed),
     # binary only: scikit-learn's threshold tuning on 5 internal folds (balanced accuracy)
     "tuned_threshold": lambda epochs, device, seed: TunedThresholdClassifierCV(
-        ImbalancedNetBinaryClassifier(max_epochs=epochs, device=device, random_state=seed),
+        ImbalancedNetBinaryClassifier(rebalance=None, n_members=1, max_epochs=epochs,
+                                      device=device, random_state=seed),
         scoring="balanced_accuracy", cv=5, random_state=seed),
 }
 
@@ -128,7 +137,7 @@ def make_method(name, *, epochs, device="cpu", random_state=0):
     if name not in ALIASES:
         valid = sorted(ALIASES) + sorted(VARIANTS) + sorted(PEERS)
         raise ValueError(f"Unknown strategy {name!r}; valid names are {valid}.")
-    return ImbalancedNetClassifier(rebalance=None if name == "none" else name,
+    return ImbalancedNetClassifier(rebalance=None if name == "none" else name, n_members=1,
                                    max_epochs=epochs, device=device, random_state=random_state)
 
 

@@ -32,7 +32,7 @@ from .devices import auto_threads, resolve_device, resolved_device, seeded, torc
 from .modules import MLP
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
-from .scoring import (MemberScores, check_validation_coverage, default_callbacks,
+from .scoring import (CrossFitSelection, MemberScores, check_validation_coverage, default_callbacks,
                       warn_about_fit)
 from .semi_supervised import pseudo_label_stage
 
@@ -42,7 +42,8 @@ __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
 _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in_",
            "feature_names_in_", "train_sampler_", "difficulty_", "pseudo_labels_",
            "pseudo_label_mask_", "pseudo_confidence_", "pretrain_history_",
-           "classifier_norms_", "member_rng_states_", "member_rows_")
+           "classifier_norms_", "member_rng_states_", "member_rows_", "member_valid_rows_",
+           "member_best_epochs_")
 
 
 class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
@@ -76,8 +77,10 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         strategy = getattr(self, "rebalance_", None)
         extra = strategy.make_callbacks() if strategy is not None else []
         callbacks = default_callbacks()
-        if self.n_members > 1:  # before the log, which prints what is recorded
-            callbacks.insert(len(callbacks) - 1, ("valid_bacc_members", MemberScores()))
+        if strategy is not None and self._n_members(strategy) > 1:  # before the log
+            callbacks.insert(len(callbacks) - 1, (
+                ("cross_fit", CrossFitSelection()) if self.member_sampling == "cross_fit"
+                else ("valid_bacc_members", MemberScores())))
         return callbacks + extra
 
     def _n_outputs(self):
@@ -96,9 +99,10 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                 "before initialize()."
             )
         params.setdefault("n_outputs", self._n_outputs())
-        if self.n_members > 1:  # K members, each initialised under its own seed
+        n_members = self._n_members()
+        if n_members > 1:  # K members, each initialised under its own seed
             self.module_, self.member_rng_states_ = stacked_mlp(
-                params, member_seeds(self.random_state, self.n_members), self._member_link())
+                params, member_seeds(self.random_state, n_members), self._member_link())
             return self
         self.module_ = self.rebalance_.make_module(params, self._head) or MLP(**params)
         return self
@@ -124,7 +128,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
             # the training split's counts are copied in when training starts
             self.criterion_ = self._strategy_criterion(np.maximum(counts, 1))
             return self
-        if self.rebalance is not None and \
+        if self._rebalance() is not None and \
                 self.rebalance_.make_criterion(np.ones(n_classes), self._head) is not None:
             raise ValueError(
                 f"rebalance={self.rebalance!r} defines the loss, and so does criterion="
@@ -170,7 +174,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
             return super().get_iterator(dataset, training=False)
         params = self.get_params_for("iterator_train")
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
-        if self.n_members > 1:
+        if self._n_members() > 1:
             batch_size = params.get("batch_size", self.batch_size)
             return MemberBatchIterator(
                 dataset, len(dataset) if batch_size == -1 else batch_size,
@@ -188,14 +192,14 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         return y_true
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if training and self.n_members > 1:
+        if training and self._n_members() > 1:
             # member outputs (B, K, ...): the loss of all members' rows times K, i.e. the
             # sum of the members' losses (batches are of one size): each member's
             # gradient is its own loss's
             y_pred = y_pred.reshape(-1, *y_pred.shape[2:])
             y_true = (tuple(t.reshape(-1) for t in y_true) if isinstance(y_true, (tuple, list))
                       else y_true.reshape(-1))
-            return self.n_members * self._one_loss(y_pred, y_true, X, training)
+            return self._n_members() * self._one_loss(y_pred, y_true, X, training)
         return self._one_loss(y_pred, y_true, X, training)
 
     def _one_loss(self, y_pred, y_true, X, training):
@@ -207,8 +211,9 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
 
     def train_step_single(self, batch, **fit_params):
         step = super().train_step_single(batch, **fit_params)
-        if self.n_members > 1:  # the history's train_loss: the members' mean
-            step["loss"] = step["loss"] / self.n_members
+        members = self._n_members()
+        if members > 1:  # the history's train_loss: the members' mean
+            step["loss"] = step["loss"] / members
         return step
 
     def _forget_fit(self):
@@ -368,12 +373,12 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
     (3,)
     """
 
-    def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, preprocess="auto", random_state=None, n_members=1,
-                 torch_threads="auto", member_sampling="shuffle",
+    def __init__(self, module=None, *, rebalance="auto", beta=0.999, gamma=2.0,
+                 alpha=None, posthoc_tau=0.0, preprocess="auto", random_state=None,
+                 n_members="auto", member_sampling="cross_fit", torch_threads="auto",
                  unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
-                 criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs=30,
+                 criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs="auto",
                  batch_size=128, iterator_train=BatchIterator, iterator_valid=BatchIterator,
                  dataset=TabularDataset, train_split=ValidSplit(5, stratified=True),
                  device="cpu", verbose=0, **kwargs):
@@ -412,13 +417,13 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
         "threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both"), StrOptions({"prior"})],
     }
 
-    def __init__(self, module=None, *, rebalance=None, beta=0.999, gamma=2.0, alpha=None,
-                 posthoc_tau=0.0, preprocess="auto", random_state=None, n_members=1,
-                 torch_threads="auto", member_sampling="shuffle",
+    def __init__(self, module=None, *, rebalance="auto", beta=0.999, gamma=2.0,
+                 alpha=None, posthoc_tau=0.0, preprocess="auto", random_state=None,
+                 n_members="auto", member_sampling="cross_fit", torch_threads="auto",
                  unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
                  classes=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
-                 max_epochs=30, batch_size=128, iterator_train=BatchIterator,
+                 max_epochs="auto", batch_size=128, iterator_train=BatchIterator,
                  iterator_valid=BatchIterator, dataset=TabularDataset,
                  train_split=ValidSplit(5, stratified=True), device="cpu", verbose=0,
                  **kwargs):

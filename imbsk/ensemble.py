@@ -14,6 +14,7 @@ and by :class:`imbsk.model_selection.BatchedGridSearchCV` (members = candidates 
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state
 
 from .data import _base_and_rows, sampler_order
@@ -31,7 +33,7 @@ from .rebalance.losses import RebalancedLoss
 __all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSpec",
            "MemberStreams", "StackedDropout", "StackedFeatureScaling", "StackedLinear",
            "StackedLoss", "StackedMLP",
-           "draw_member_rows", "ensemble_logits", "fast_dropout", "member_seeds", "member_spec",
+           "cross_fit_folds", "draw_member_rows", "ensemble_logits", "fast_dropout", "member_seeds", "member_spec",
            "stacked_mlp", "train_members"]
 
 #: Optimizers whose update of a parameter entry depends on that entry alone: stacking
@@ -214,7 +216,7 @@ class StackedMLP(nn.Module):
     ((5, 3, 2), (5, 2))
     """
 
-    def __init__(self, n_members, n_features, n_outputs, hidden_units=(64, 64), dropout=0.1,
+    def __init__(self, n_members, n_features, n_outputs, hidden_units=(64, 64), dropout=0.3,
                  activation=nn.ReLU, link="softmax"):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
@@ -402,7 +404,9 @@ class StackedLoss(nn.Module):
         def vector(value, default):
             if value is None:
                 return np.full(n_classes, default, dtype=np.float64)
-            return np.asarray(torch.as_tensor(value).detach().cpu(), dtype=np.float64)
+            value = np.asarray(torch.as_tensor(value).detach().cpu(), dtype=np.float64)
+            # the binary head's single offset, in the first of its two slots
+            return np.r_[value, np.full(n_classes - len(value), default)]
 
         alphas = [loss.alpha for loss in losses]
         scalar_alpha = [a if isinstance(a, float) else None for a in alphas]
@@ -578,7 +582,7 @@ def member_spec(rows, seed, module_factory, criterion, sample_weight=None):
 # --- n_members on the estimators ------------------------------------------------------
 
 #: How each member of ``n_members`` gets its training rows.
-MEMBER_SAMPLINGS = ("shuffle", "bootstrap", "balanced_bootstrap")
+MEMBER_SAMPLINGS = ("shuffle", "bootstrap", "balanced_bootstrap", "cross_fit")
 
 
 def member_seeds(random_state, n_members):
@@ -615,6 +619,27 @@ def stacked_mlp(params, seeds, link):
     return StackedMLP.from_members(members, link=link), states
 
 
+def cross_fit_folds(y, streams):
+    """K stratified folds of the rows (K members): member k validates on fold k.
+
+    Drawn from member 0's stream. A class with fewer rows than members is spread over as
+    many folds as it has rows (scikit-learn's ``StratifiedKFold``).
+
+    Examples
+    --------
+    >>> y = np.array([0] * 12 + [1] * 3)
+    >>> streams = MemberStreams([torch.manual_seed(k).get_state() for k in range(3)])
+    >>> [np.bincount(y[f]).tolist() for f in cross_fit_folds(y, streams)]
+    [[4, 1], [4, 1], [4, 1]]
+    """
+    with streams.member(0):
+        seed = int(torch.randint(2**31 - 1, ()).item())
+    splitter = StratifiedKFold(len(streams.states), shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class")
+        return [test for _, test in splitter.split(np.zeros(len(y)), y)]
+
+
 def draw_member_rows(y, sampling, streams):
     """Each member's training rows (positions in ``y``), drawn from its own stream.
 
@@ -628,12 +653,14 @@ def draw_member_rows(y, sampling, streams):
         ``"balanced_bootstrap"``: ``n // C`` rows of every class drawn with replacement
         -- majority rows left out, minority rows repeated, differently for each member:
         the balanced bagging of imbalanced-learn's ``BalancedRandomForestClassifier``
-        with the training budget of one pass over the data.
+        with the training budget of one pass over the data. ``"cross_fit"``: every row
+        but those of the member's fold (:func:`cross_fit_folds`).
     streams : MemberStreams
 
     Returns
     -------
-    rows : list of ndarray, one per member, all of one length
+    rows : list of ndarray, one per member (of one length, but for ``"cross_fit"``,
+        whose folds may differ by a row)
 
     Examples
     --------
@@ -647,6 +674,8 @@ def draw_member_rows(y, sampling, streams):
     n_members = len(streams.states)
     if sampling == "shuffle":
         return [np.arange(len(y))] * n_members
+    if sampling == "cross_fit":
+        return [np.setdiff1d(np.arange(len(y)), fold) for fold in cross_fit_folds(y, streams)]
     by_class = [np.flatnonzero(y == c) for c in np.unique(y)]
     per_class = len(y) // len(by_class)
     rows = []
@@ -689,7 +718,9 @@ class MemberBatchIterator:
         self.dataset, self.batch_size = dataset, batch_size
         self.member_rows, self.streams, self.sampler = member_rows, streams, sampler
         self._base, self._rows = _base_and_rows(dataset)
-        self._n = len(sampler) if sampler is not None else len(member_rows[0])
+        # members whose row counts differ by a row (cross-fit folds) visit as many rows
+        # per epoch as the smallest: each skips a different random row every epoch
+        self._n = len(sampler) if sampler is not None else min(len(r) for r in member_rows)
 
     def __len__(self):
         return -(-self._n // self.batch_size)
@@ -700,7 +731,7 @@ class MemberBatchIterator:
             with self.streams.member(k):
                 order = _shuffled(len(rows), self.sampler).numpy()
             positions = order if self.sampler is not None else rows[order]
-            orders.append(positions)
+            orders.append(positions[:self._n])
         index = torch.as_tensor(np.stack(orders), dtype=torch.long)
         if self._rows is not None:
             index = self._rows[index]

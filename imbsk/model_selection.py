@@ -19,6 +19,7 @@ import copy
 import hashlib
 import itertools
 import time
+import warnings
 
 import joblib
 import numpy as np
@@ -36,7 +37,6 @@ from .data import BatchIterator, TabularDataset, _base_and_rows
 from .devices import seeded
 from .ensemble import ELEMENTWISE_OPTIMIZERS, MemberSpec, StackedLoss, train_members
 from .modules import MLP
-from .rebalance import RebalanceStrategy
 
 __all__ = ["BatchedGridSearchCV", "BatchedRandomizedSearchCV"]
 
@@ -71,7 +71,7 @@ def _stacking_signature(estimator):
     if not isinstance(estimator, _ImbalancedNetMixin):
         return None
     p = estimator.get_params(deep=False)
-    if (p["module"] is not None or p.get("n_members", 1) != 1 or p["pretrain"] is not None
+    if (p["module"] is not None or estimator._n_members() != 1 or p["pretrain"] is not None
             or p["unlabeled"] is not None or p["criterion"] is not None
             or p["callbacks"] not in (None, []) or p["warm_start"] or p.get("compile")
             or p["dataset"] is not TabularDataset or p["iterator_train"] is not BatchIterator
@@ -84,11 +84,8 @@ def _stacking_signature(estimator):
         strategy = estimator._check_params()
         n_classes = 2
         loss = strategy.make_criterion(np.ones(n_classes), estimator._head)
-        if (loss is None or not StackedLoss.supports(loss)
-                or strategy.make_callbacks() or strategy.make_sampler(np.array([0, 1]))
-                is not None or strategy.make_module({}, estimator._head) is not None
-                or type(strategy).make_train_dataset
-                is not RebalanceStrategy.make_train_dataset):
+        if (loss is None or not StackedLoss.supports(loss) or strategy.make_callbacks()
+                or strategy.draws_rows or not strategy.stackable):
             return None
     except (ValueError, TypeError):
         return None  # an ordinary fit reports the problem
@@ -299,6 +296,14 @@ class _BatchedSearchMixin:
         extra = {k: v for k, v in params.items() if k != "groups"}
         if not extra and not sp.issparse(X) and y is not None:
             batches = self._batched_jobs(X, y, folds)
+            members = getattr(self.estimator, "_n_members", lambda: 1)()
+            if not batches and members != 1:
+                warnings.warn(
+                    f"No candidate trains as a stacked member: the estimator trains "
+                    f"{members} members per fit (n_members={self.estimator.n_members!r}), and "
+                    "the engine stacks single networks. Every candidate is an ordinary fit; "
+                    "pass n_members=1 to the estimator for the batched search.",
+                    UserWarning, stacklevel=2)
             if self.verbose and batches:
                 n = sum(len(b) for b in batches)
                 print(f"Training {n} (candidate, fold) members in {len(batches)} stack(s)")
@@ -368,7 +373,9 @@ class BatchedGridSearchCV(_BatchedSearchMixin, GridSearchCV):
     ----------
     estimator, param_grid, scoring, n_jobs, refit, cv, verbose, pre_dispatch, \
 error_score, return_train_score
-        As :class:`sklearn.model_selection.GridSearchCV`.
+        As :class:`sklearn.model_selection.GridSearchCV`. The engine stacks single
+        networks: give the estimator ``n_members=1`` (its default ``"auto"`` trains five
+        cross-fitted members per fit, and every candidate is then an ordinary fit).
 """ + _EXTRA_DOC + """
     Examples
     --------
@@ -376,7 +383,8 @@ error_score, return_train_score
     >>> from imbsk import ImbalancedNetClassifier
     >>> X, y = make_classification(200, n_features=5, weights=[0.85], random_state=0)
     >>> search = BatchedGridSearchCV(
-    ...     ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0),
+    ...     ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, n_members=1,
+    ...                             random_state=0),
     ...     {"beta": [0.9, 0.99], "gamma": [0.0, 2.0]}, scoring="balanced_accuracy", cv=3)
     >>> sorted(search.fit(X, y).best_params_)
     ['beta', 'gamma']
@@ -413,7 +421,8 @@ pre_dispatch, random_state, error_score, return_train_score
     >>> from imbsk import ImbalancedNetClassifier
     >>> X, y = make_classification(200, n_features=5, weights=[0.85], random_state=0)
     >>> search = BatchedRandomizedSearchCV(
-    ...     ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0),
+    ...     ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, n_members=1,
+    ...                             random_state=0),
     ...     {"beta": uniform(0.9, 0.0999), "gamma": uniform(0, 3)}, n_iter=4, cv=3,
     ...     scoring="balanced_accuracy", random_state=0)
     >>> len(search.fit(X, y).cv_results_["params"])

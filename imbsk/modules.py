@@ -18,16 +18,28 @@ __all__ = ["MLP", "FeatureScaling", "feature_scaling", "output_layer", "robust_s
 SCALING_ROWS = 100_000
 
 
-def robust_scaling_params(X):
-    """Per-column centre and scale for robust scaling: the median and the IQR.
+#: How :func:`robust_scaling_params` scales (chosen by nested validation, RESULTS.md §10):
+#: ``"iqr"`` is RealMLP's ``(x - median) / IQR``; ``"normal"`` divides by ``IQR / 1.349``
+#: (the IQR of a standard normal: a normal column gets unit variance) and maps a column
+#: with two values to {0, 1}.
+SCALING_VARIANT = "normal"
 
-    RealMLP's preprocessing (Holzmüller et al., NeurIPS 2024): ``(x - median) / IQR``; a
+
+def robust_scaling_params(X, variant=None):
+    """Per-column centre and scale for robust scaling, from the median and the IQR.
+
+    RealMLP's preprocessing (Holzmüller et al., NeurIPS 2024) is ``(x - median) / IQR``; a
     column whose IQR is 0 uses half its range instead, and a constant column gets scale 1
-    (it becomes 0).
+    (it becomes 0). ``variant="normal"`` divides by ``IQR / 1.349`` instead (unit variance
+    for a normal column) and maps a column with exactly two values (a one-hot or flag
+    column) to {0, 1}: centring a rare category on 0 and dividing by its half range made it
+    as loud as a continuous outlier.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+    variant : {"normal", "iqr"} or None, default=None
+        None: :data:`SCALING_VARIANT`.
 
     Returns
     -------
@@ -36,15 +48,28 @@ def robust_scaling_params(X):
     Examples
     --------
     >>> X = np.array([[0, 5, 1], [1, 5, 1], [2, 5, 1], [3, 5, 1], [100, 5, 3]])
-    >>> center, scale = robust_scaling_params(X)  # IQR; constant: 1; IQR 0: half range
+    >>> center, scale = robust_scaling_params(X, "iqr")  # constant: 1; IQR 0: half range
     >>> center.tolist(), scale.tolist()
     ([2.0, 5.0, 1.0], [2.0, 1.0, 1.0])
+    >>> center, scale = robust_scaling_params(X, "normal")  # two values: to {0, 1}
+    >>> center.tolist(), [round(float(v), 3) for v in scale]
+    ([2.0, 5.0, 1.0], [1.483, 1.0, 2.0])
     """
+    variant = SCALING_VARIANT if variant is None else variant
     X = np.asarray(X, dtype=np.float64)
     q25, center, q75 = np.quantile(X, [0.25, 0.5, 0.75], axis=0)
+    low, high = X.min(axis=0), X.max(axis=0)
     scale = q75 - q25
-    half_range = 0.5 * (X.max(axis=0) - X.min(axis=0))
-    scale = np.where(scale > 0, scale, half_range)
+    scale = np.where(scale > 0, scale, 0.5 * (high - low))
+    if variant == "normal":
+        scale = scale / 1.349
+        two_values = np.array([len(np.unique(column[:10_000])) == 2 and
+                               np.all((column == low[j]) | (column == high[j]))
+                               for j, column in enumerate(X.T)])
+        center = np.where(two_values, low, center)
+        scale = np.where(two_values, high - low, scale)
+    elif variant != "iqr":
+        raise ValueError(f"Unknown scaling variant {variant!r}; use 'normal' or 'iqr'.")
     return center, np.where(scale > 0, scale, 1.0)
 
 
@@ -152,7 +177,7 @@ class MLP(nn.Module):
         output is returned with shape ``(N,)``).
     hidden_units : tuple of int, default=(64, 64)
         Width of each hidden layer; ``()`` gives a linear model.
-    dropout : float in [0, 1), default=0.1
+    dropout : float in [0, 1), default=0.3
         Dropout after each hidden activation.
     activation : nn.Module class, default=nn.ReLU
     batch_norm : bool, default=False
@@ -174,7 +199,7 @@ class MLP(nn.Module):
     (5, 2)
     """
 
-    def __init__(self, n_features, n_outputs, hidden_units=(64, 64), dropout=0.1,
+    def __init__(self, n_features, n_outputs, hidden_units=(64, 64), dropout=0.3,
                  activation=nn.ReLU, batch_norm=False):
         super().__init__()
         if not 0.0 <= dropout < 1.0:

@@ -26,11 +26,16 @@ def test_robust_scaling_params_match_the_formula():
     rng = np.random.default_rng(0)
     data = np.column_stack([rng.normal(5, 2, 500), rng.lognormal(0, 2, 500),
                             np.r_[np.zeros(450), np.ones(50)], np.full(500, 7.0)])
-    center, scale = robust_scaling_params(data)
     q25, q50, q75 = np.quantile(data, [0.25, 0.5, 0.75], axis=0)
+    center, scale = robust_scaling_params(data, "iqr")  # RealMLP's
     np.testing.assert_allclose(center, q50)
     np.testing.assert_allclose(scale[:2], (q75 - q25)[:2])
     assert scale[2] == 0.5 and scale[3] == 1.0  # IQR 0: half the range; constant: 1
+    center, scale = robust_scaling_params(data, "normal")  # imbsk's default
+    np.testing.assert_allclose(scale[:2], (q75 - q25)[:2] / 1.349)
+    assert (center[2], scale[2]) == (0.0, 1.0)  # a 0/1 column stays 0/1
+    normal = np.random.default_rng(1).normal(3.0, 2.0, (20_000, 1))
+    assert abs(robust_scaling_params(normal, "normal")[1][0] - 2.0) < 0.05  # unit variance
 
 
 def test_feature_scaling_is_identity_until_fitted_and_bounded_after():

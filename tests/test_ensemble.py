@@ -169,9 +169,9 @@ def test_draw_member_rows():
 def test_each_member_is_the_fit_it_replaces(Estimator, rebalance):
     """Member k of a seeded stack == a separate fit seeded with member k's seed."""
     params = dict(rebalance=rebalance, max_epochs=3, module__dropout=0.0)
-    stack = Estimator(n_members=3, random_state=0, **params).fit(X, Y)
+    stack = Estimator(n_members=3, member_sampling="shuffle", random_state=0, **params).fit(X, Y)
     for k, seed in enumerate(member_seeds(0, 3)):
-        alone = Estimator(random_state=int(seed), **params).fit(X, Y)
+        alone = Estimator(random_state=int(seed), n_members=1, **params).fit(X, Y)
         member = stack.module_.member(k).state_dict()
         for name, value in alone.module_.state_dict().items():
             assert torch.allclose(member[name], value, atol=1e-6), (k, name)
@@ -180,17 +180,18 @@ def test_each_member_is_the_fit_it_replaces(Estimator, rebalance):
 def test_members_with_sample_weights_match_separate_fits():
     weights = np.random.default_rng(0).uniform(0.5, 2.0, len(Y))
     params = dict(rebalance="inverse", max_epochs=2, module__dropout=0.0)
-    stack = ImbalancedNetClassifier(n_members=2, random_state=3, **params).fit(
-        X, Y, sample_weight=weights)
+    stack = ImbalancedNetClassifier(n_members=2, member_sampling="shuffle", random_state=3,
+                                    **params).fit(X, Y, sample_weight=weights)
     seed = int(member_seeds(3, 2)[1])
-    alone = ImbalancedNetClassifier(random_state=seed, **params).fit(X, Y, sample_weight=weights)
+    alone = ImbalancedNetClassifier(random_state=seed, n_members=1, **params).fit(
+        X, Y, sample_weight=weights)
     member = stack.module_.member(1).state_dict()
     assert all(torch.allclose(member[n], v, atol=1e-6)
                for n, v in alone.module_.state_dict().items())
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-@pytest.mark.parametrize("sampling", ["shuffle", "bootstrap", "balanced_bootstrap"])
+@pytest.mark.parametrize("sampling", ["shuffle", "bootstrap", "balanced_bootstrap", "cross_fit"])
 def test_predict_proba_averages_the_members(Estimator, sampling):
     clf = Estimator(n_members=4, member_sampling=sampling, max_epochs=3,
                     random_state=0).fit(X3 if Estimator is ImbalancedNetClassifier else X,
@@ -206,14 +207,15 @@ def test_predict_proba_averages_the_members(Estimator, sampling):
                                   if Estimator is ImbalancedNetClassifier
                                   else clf.classes_[(proba[:, 1] > 0.5).astype(int)])
     history = clf.history[-1]
-    assert len(history["valid_bacc_members"]) == 4
+    assert len(history["valid_loss_members" if sampling == "cross_fit"
+                       else "valid_bacc_members"]) == 4
     assert 0 <= history["valid_bacc"] <= 1
     assert len(clf.member_rows_) == 4
 
 
 def test_members_reproducible_and_seed_sensitive():
     def proba(seed):
-        return ImbalancedNetClassifier(n_members=3, max_epochs=2, random_state=seed).fit(
+        return ImbalancedNetClassifier(max_epochs=2, random_state=seed).fit(
             X, Y).predict_proba(X[:20])
     np.testing.assert_array_equal(proba(0), proba(0))
     assert not np.allclose(proba(0), proba(1))
@@ -221,9 +223,9 @@ def test_members_reproducible_and_seed_sensitive():
 
 def test_members_train_loss_is_the_members_mean():
     params = dict(rebalance="inverse", max_epochs=1, module__dropout=0.0, random_state=0)
-    stack = ImbalancedNetClassifier(n_members=2, **params).fit(X, Y)
+    stack = ImbalancedNetClassifier(n_members=2, member_sampling="shuffle", **params).fit(X, Y)
     seeds = member_seeds(0, 2)
-    alone = [ImbalancedNetClassifier(**{**params, "random_state": int(s)}).fit(X, Y)
+    alone = [ImbalancedNetClassifier(**{**params, "random_state": int(s)}, n_members=1).fit(X, Y)
              for s in seeds]
     expected = np.mean([a.history[-1, "train_loss"] for a in alone])
     assert stack.history[-1, "train_loss"] == pytest.approx(expected, rel=1e-5)
@@ -250,12 +252,16 @@ def test_bootstraps_and_a_sampler_are_one_draw_too_many():
                                   rebalance="class_balanced_sampling", max_epochs=1)
     with pytest.raises(ValueError, match="member_sampling='shuffle'"):
         clf.fit(X, Y)
+    clf.set_params(member_sampling="cross_fit")  # folds and a sampler: the same problem
+    with pytest.raises(ValueError, match="member_sampling='shuffle'"):
+        clf.fit(X, Y)
 
 
 @pytest.mark.parametrize("value, match", [(0, "n_members"), (2.5, "n_members"),
-                                          ("bagging", "member_sampling")])
+                                          ("bagging", "member_sampling"),
+                                          ("all", "n_members")])
 def test_bad_member_parameters(value, match):
-    key = "member_sampling" if isinstance(value, str) else "n_members"
+    key = "member_sampling" if value == "bagging" else "n_members"
     with pytest.raises((ValueError, TypeError), match=match):
         ImbalancedNetClassifier(**{key: value}).fit(X, Y)
 
@@ -264,6 +270,10 @@ def test_bad_member_parameters(value, match):
 def test_members_round_trip(Estimator, tmp_path):
     clf = Estimator(n_members=4, member_sampling="balanced_bootstrap", max_epochs=2,
                     random_state=0).fit(X, Y)
+    default = Estimator(max_epochs=2, random_state=0).fit(X, Y)  # 5 cross-fitted members
+    assert default.module_.n_members == 5
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(default)).predict_proba(X),
+                                  default.predict_proba(X))
     expected = clf.predict_proba(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
     clf.save_params(f_params=tmp_path / "p.pt", f_criterion=tmp_path / "c.pt")
@@ -273,3 +283,46 @@ def test_members_round_trip(Estimator, tmp_path):
     np.testing.assert_array_equal(fresh.predict_proba(X), expected)
     fresh.partial_fit(X, Y)  # training continues after a reload (fresh member streams)
     assert fresh.predict_proba(X).shape == expected.shape
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_cross_fitted_members_validate_on_their_own_fold(Estimator):
+    clf = Estimator(rebalance="inverse", n_members=4, member_sampling="cross_fit",
+                    max_epochs=6, random_state=0).fit(X, Y)
+    folds = clf.member_valid_rows_
+    assert sorted(np.concatenate(folds).tolist()) == list(range(len(Y)))  # a partition
+    for rows, fold in zip(clf.member_rows_, folds):
+        assert not set(rows) & set(fold)  # a member never trains on its fold
+        assert len(rows) + len(fold) == len(Y)  # ... and on every other row
+    history = clf.history
+    assert len(history[-1, "valid_loss_members"]) == 4
+    assert 0 <= history[-1, "valid_bacc"] <= 1
+    # each member ends at its best epoch: its fold loss there is its lowest
+    losses = np.array(history[:, "valid_loss_members"])
+    best = np.array(clf.member_best_epochs_) - 1
+    np.testing.assert_allclose(losses[best, np.arange(4)], losses.min(axis=0))
+
+
+def test_cross_fitted_members_keep_their_best_weights():
+    """Training one epoch more than a member's best epoch does not change that member."""
+    params = dict(rebalance="inverse", n_members=3, member_sampling="cross_fit",
+                  random_state=0, lr=0.05, module__dropout=0.0)
+    clf = ImbalancedNetClassifier(max_epochs=12, **params).fit(X, Y)
+    shorter = ImbalancedNetClassifier(max_epochs=int(max(clf.member_best_epochs_)),
+                                      **params).fit(X, Y)
+    for k, epoch in enumerate(clf.member_best_epochs_):
+        if epoch <= len(shorter.history):
+            same = clf.module_.member(k).state_dict()
+            for name, value in shorter.module_.member(k).state_dict().items():
+                if epoch == shorter.member_best_epochs_[k]:
+                    assert torch.allclose(same[name], value, atol=1e-6), (k, name)
+
+
+def test_auto_members_where_they_can_be_stacked():
+    assert ImbalancedNetClassifier()._n_members() == 5
+    for params in (dict(rebalance="class_balanced_sampling"), dict(rebalance="difficulty"),
+                   dict(rebalance="crt"), dict(pretrain="masked"), dict(train_split=None),
+                   dict(module=MLP), dict(criterion=torch.nn.CrossEntropyLoss),
+                   dict(member_sampling="shuffle")):
+        assert ImbalancedNetClassifier(**params)._n_members() == 1, params
+    assert ImbalancedNetClassifier(n_members=3)._n_members() == 3

@@ -22,7 +22,8 @@ X3, Y3 = make_classification(450, n_features=6, n_informative=4, n_classes=3,
                              weights=[0.6, 0.3, 0.1], random_state=2)
 X3 = X3.astype(np.float32)
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
-EXACT = dict(max_epochs=3, module__dropout=0.0, random_state=0)  # no dropout: exact members
+# one network per candidate (the engine stacks single networks), no dropout: exact members
+EXACT = dict(max_epochs=3, module__dropout=0.0, random_state=0, n_members=1)
 
 
 def _both(estimator, grid, data=(X, Y), scoring="neg_log_loss", **kwargs):
@@ -115,7 +116,8 @@ def test_members_never_see_another_members_rows():
 
 def test_results_api_matches_grid_search():
     grid = {"beta": [0.9, 0.999], "gamma": [0.0, 2.0]}
-    estimator = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0)
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0,
+                                        n_members=1)
     batched, plain = _both(estimator, grid, data=(X3, Y3), scoring="balanced_accuracy",
                            return_train_score=True)
     assert sorted(batched.cv_results_) == sorted(plain.cv_results_)
@@ -185,7 +187,7 @@ def test_n_jobs_spreads_stacks_over_processes(monkeypatch):
 
 
 def test_members_per_batch_bounds_a_stack():
-    search = BatchedGridSearchCV(ImbalancedNetClassifier(rebalance="inverse"),
+    search = BatchedGridSearchCV(ImbalancedNetClassifier(rebalance="inverse", n_members=1),
                                  {"random_state": list(range(10))}, cv=CV, members_per_batch=8)
     search._candidates = list(search._all_candidates())
     folds = [train for train, _ in CV.split(X, Y)]

@@ -56,6 +56,10 @@ class RebalanceStrategy(BaseEstimator):
     #: for strategies that build their own network or act on the output layer.
     stackable = True
 
+    #: Whether it draws the training rows itself (a sampler, or replacement rows):
+    #: ``n_members="auto"`` then trains one network, and batched searches fit it alone.
+    draws_rows = False
+
     def check_head(self, head, estimator_name):
         """Raise ``ValueError`` if this strategy cannot work with ``head``."""
         if head not in self.heads:
@@ -236,7 +240,8 @@ class LogitAdjustedLoss(RebalanceStrategy):
     """Logit-adjusted cross-entropy: ``CE(z + tau * log(pi), y)`` during training.
 
     Menon et al., *Long-tail learning via logit adjustment*, ICLR 2021, with ``pi`` the
-    training class prior. ``tau = 0`` is plain cross-entropy; ``tau = 1`` is
+    training class prior. On the binary classifier's single logit the offset is
+    ``tau * log(n_1 / n_0)``, the same model as two logits and a softmax. ``tau = 0`` is plain cross-entropy; ``tau = 1`` is
     Bayes-consistent for the balanced error and equals the balanced softmax of Ren et al.
     (NeurIPS 2020), ``CE(z + log(n_c), y)``, since ``log(pi_c) = log(n_c) - log(N)`` and
     the softmax ignores the constant. ``rebalance="logit_adjusted"`` (tau = 1) and
@@ -265,10 +270,15 @@ class LogitAdjustedLoss(RebalanceStrategy):
         self.tau = tau
         self.balanced_softmax = balanced_softmax
 
-    heads = ("multiclass",)
-
     def make_criterion(self, class_counts, head):
         counts = np.asarray(class_counts, dtype=np.float64)
+        if head == "binary":
+            # the single logit is z_1 - z_0 of a two-logit softmax: its offset is the
+            # difference of the two classes' offsets
+            tau = 1.0 if self.balanced_softmax else self.tau
+            offset = [tau * (np.log(counts[1]) - np.log(counts[0]))]
+            return RebalancedLoss(torch.ones(2), form="sigmoid",
+                                  logit_offset=torch.as_tensor(offset))
         offset = (np.log(counts) if self.balanced_softmax
                   else self.tau * (np.log(counts) - np.log(counts.sum())))
         return RebalancedLoss(torch.ones(len(counts)), logit_offset=torch.as_tensor(offset))

@@ -71,5 +71,9 @@ class Compose(RebalanceStrategy):
     def stackable(self):
         return all(s.stackable for s in self.strategies)
 
+    @property
+    def draws_rows(self):
+        return any(s.draws_rows for s in self.strategies)
+
     def make_callbacks(self):
         return [pair for s in self.strategies for pair in s.make_callbacks()]

@@ -192,6 +192,8 @@ class ClassifierRetraining(RebalanceStrategy):
     'crt'
     """
 
+    draws_rows = True  # its own sampler / rows: members cannot keep to folds
+
     stackable = False  # acts on the output layer / builds its own network
 
     _parameter_constraints = {

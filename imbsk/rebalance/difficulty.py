@@ -213,6 +213,8 @@ class DifficultySampling(RebalanceStrategy):
     ['difficulty']
     """
 
+    draws_rows = True  # its own sampler / rows: members cannot keep to folds
+
     _parameter_constraints = {
         "c": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "warmup": [Interval(numbers.Integral, 0, None, closed="left")],

@@ -121,6 +121,8 @@ class ImblearnResampling(RebalanceStrategy):
     True
     """
 
+    draws_rows = True  # its own sampler / rows: members cannot keep to folds
+
     def __init__(self, sampler, per_epoch=True):
         self.sampler = sampler
         self.per_epoch = per_epoch

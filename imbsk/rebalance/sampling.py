@@ -62,6 +62,8 @@ class ClassBalancedSampling(RebalanceStrategy):
     10
     """
 
+    draws_rows = True  # its own sampler / rows: members cannot keep to folds
+
     _parameter_constraints = {"power": [Interval(numbers.Real, 0.0, None, closed="left")]}
 
     def __init__(self, power=0.0):
