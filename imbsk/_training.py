@@ -60,7 +60,7 @@ def auto_epochs(n_rows, batch_size, train_split, min_steps=AUTO_MIN_STEPS):
     --------
     >>> from skorch.dataset import ValidSplit
     >>> auto_epochs(1500, 128, ValidSplit(5)), auto_epochs(200, 128, ValidSplit(5))
-    (100, 500)
+    (50, 250)
     >>> auto_epochs(100_000, 128, None)
     30
     """
@@ -108,9 +108,8 @@ def fit_input_scaling(net, X):
         rows = np.sort(check_random_state(net.random_state).choice(n, SCALING_ROWS,
                                                                    replace=False))
         X = X[rows]
-    if sp.issparse(X):
-        X = X.toarray()
-    X = X.numpy() if torch.is_tensor(X) else np.asarray(X)
+    if not sp.issparse(X):  # a sparse X is read column by column, never densified
+        X = X.numpy() if torch.is_tensor(X) else np.asarray(X)
     layer.fit(X)
 
 
@@ -164,7 +163,7 @@ def keep_every_class_in_training(dataset_train, dataset_valid, y, classes):
         return dataset_train, dataset_valid
     moved = np.isin(y[valid_rows], missing)
     warnings.warn(
-        f"Class(es) {[classes[c] for c in missing]} have too few rows for the internal "
+        f"Class(es) {np.asarray(classes)[missing].tolist()} have too few rows for the internal "
         f"validation split ({int(moved.sum())} row(s) in all): they are kept for training "
         "and not validated.", UserWarning, stacklevel=6)
     return (Subset(dataset_train.dataset, np.concatenate([train_rows, valid_rows[moved]])),

@@ -8,6 +8,7 @@ scaling with smooth clipping, fitted on the training rows): part of the network,
 import math
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -56,21 +57,40 @@ def robust_scaling_params(X, variant=None):
     ([2.0, 5.0, 1.0], [1.483, 1.0, 2.0])
     """
     variant = SCALING_VARIANT if variant is None else variant
-    X = np.asarray(X, dtype=np.float64)
-    q25, center, q75 = np.quantile(X, [0.25, 0.5, 0.75], axis=0)
-    low, high = X.min(axis=0), X.max(axis=0)
+    columns = _columns(X)
+    q25, center, q75 = (np.array(v) for v in zip(*(np.quantile(c, [0.25, 0.5, 0.75])
+                                                    for c in columns())))
+    low = np.array([c.min() for c in columns()])
+    high = np.array([c.max() for c in columns()])
     scale = q75 - q25
     scale = np.where(scale > 0, scale, 0.5 * (high - low))
     if variant == "normal":
         scale = scale / 1.349
-        two_values = np.array([len(np.unique(column[:10_000])) == 2 and
-                               np.all((column == low[j]) | (column == high[j]))
-                               for j, column in enumerate(X.T)])
+        two_values = np.array([np.all((c == low[j]) | (c == high[j])) and low[j] < high[j]
+                               for j, c in enumerate(columns())])
         center = np.where(two_values, low, center)
         scale = np.where(two_values, high - low, scale)
     elif variant != "iqr":
         raise ValueError(f"Unknown scaling variant {variant!r}; use 'normal' or 'iqr'.")
     return center, np.where(scale > 0, scale, 1.0)
+
+
+def _columns(X):
+    """A function that yields X's columns as float64 arrays, one at a time.
+
+    A sparse X is read column by column from its CSC form (its zeros added back for that
+    column alone): never densified whole.
+    """
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
+
+        def sparse_columns():
+            for j in range(X.shape[1]):
+                values = X.data[X.indptr[j]:X.indptr[j + 1]].astype(np.float64)
+                yield np.r_[values, np.zeros(X.shape[0] - len(values))]
+        return sparse_columns
+    X = np.asarray(X, dtype=np.float64)
+    return lambda: iter(X.T)
 
 
 def smooth_clip(z, bound=3.0):

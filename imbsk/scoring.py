@@ -205,6 +205,17 @@ def warn_about_fit(net, auto_budget):
       recall is 0): the minority was not learned;
     * with ``max_epochs="auto"``: the validation loss was still falling at the last epoch
       (best there, and more than 10% below its value three quarters of the way through).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(history=[{"valid_recall_a": 1.0, "valid_recall_b": 0.0}])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_about_fit(net, auto_budget=False)
+    >>> "predicts one class (a)" in str(caught[0].message)
+    True
     """
     if not len(net.history):
         return
@@ -243,7 +254,8 @@ class MemberScores(Callback):
     >>> from sklearn.datasets import make_classification
     >>> from imbsk import ImbalancedNetClassifier
     >>> X, y = make_classification(200, weights=[0.8], random_state=0)
-    >>> net = ImbalancedNetClassifier(n_members=3, max_epochs=2, random_state=0).fit(X, y)
+    >>> net = ImbalancedNetClassifier(n_members=3, member_sampling="shuffle", max_epochs=2,
+    ...                               random_state=0).fit(X, y)
     >>> len(net.history[-1, "valid_bacc_members"])
     3
     """
@@ -279,6 +291,15 @@ class CrossFitSelection(Callback):
     gets the out-of-fold scores -- each row predicted by the member that did not train on
     it: ``valid_loss`` (the members' mean fold loss), ``valid_bacc`` and the per-class
     recalls -- and ``valid_loss_members``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
+    >>> net = ImbalancedNetClassifier(n_members=3, max_epochs=4, random_state=0).fit(X, y)
+    >>> len(net.history[-1, "valid_loss_members"]), len(net.member_best_epochs_)
+    (3, 3)
     """
 
     def on_train_begin(self, net, **kwargs):

@@ -20,7 +20,7 @@ ESTIMATORS = [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier]
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_predict_returns_labels_not_indices(Estimator, imbalanced_data):
     X, y = imbalanced_data
-    clf = Estimator(max_epochs=3, random_state=0).fit(X, y)
+    clf = Estimator(n_members=1, max_epochs=3, random_state=0).fit(X, y)
     assert set(clf.predict(X)) <= {"negative", "positive"}
     np.testing.assert_array_equal(clf.classes_, ["negative", "positive"])
     proba = clf.predict_proba(X)
@@ -30,7 +30,7 @@ def test_predict_returns_labels_not_indices(Estimator, imbalanced_data):
 
 def test_multiclass_integer_labels_that_are_not_0_to_c(three_class_data):
     X, y = three_class_data
-    clf = ImbalancedNetClassifier(rebalance="inverse", max_epochs=3, random_state=0).fit(X, y)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="inverse", max_epochs=3, random_state=0).fit(X, y)
     assert set(clf.predict(X)) <= {3, 7, 11}
     assert clf.predict_proba(X).shape == (len(X), 3)
 
@@ -41,10 +41,10 @@ def test_same_seed_same_model_and_global_rng_untouched(Estimator, imbalanced_dat
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    p1 = Estimator(rebalance="cb_focal", max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
+    p1 = Estimator(n_members=1, rebalance="cb_focal", max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
     after = torch.rand(1)
-    p2 = Estimator(rebalance="cb_focal", max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
-    p3 = Estimator(rebalance="cb_focal", max_epochs=3, random_state=8).fit(X, y).predict_proba(X)
+    p2 = Estimator(n_members=1, rebalance="cb_focal", max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
+    p3 = Estimator(n_members=1, rebalance="cb_focal", max_epochs=3, random_state=8).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(p1, p2)
     assert not np.allclose(p1, p3)
     assert before == after  # fit did not consume the caller's torch RNG stream
@@ -52,13 +52,13 @@ def test_same_seed_same_model_and_global_rng_untouched(Estimator, imbalanced_dat
 
 def test_class_counts_come_from_the_training_split(imbalanced_data):
     X, y = imbalanced_data
-    clf = ImbalancedNetClassifier(rebalance="inverse", max_epochs=1, random_state=0).fit(X, y)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="inverse", max_epochs=1, random_state=0).fit(X, y)
     full = np.bincount(np.unique(y, return_inverse=True)[1])
     assert clf.class_counts_.sum() == int(0.8 * len(y))  # ValidSplit(5) keeps 4/5
     assert np.all(clf.class_counts_ < full)
     expected = 1 / clf.class_counts_
     np.testing.assert_allclose(clf.class_weight_, expected / expected.sum() * 2, rtol=1e-6)
-    no_split = ImbalancedNetClassifier(rebalance="inverse", max_epochs=1, train_split=None,
+    no_split = ImbalancedNetClassifier(n_members=1, rebalance="inverse", max_epochs=1, train_split=None,
                                        random_state=0).fit(X, y)
     np.testing.assert_array_equal(no_split.class_counts_, full)
 
@@ -66,7 +66,7 @@ def test_class_counts_come_from_the_training_split(imbalanced_data):
 @pytest.mark.parametrize("device", ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
 def test_class_weights_live_on_the_module_device(device, imbalanced_data):
     X, y = imbalanced_data
-    clf = ImbalancedNetClassifier(rebalance="effective_number", max_epochs=1, device=device,
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="effective_number", max_epochs=1, device=device,
                                   random_state=0).fit(X, y)
     module_device = next(clf.module_.parameters()).device
     assert clf.criterion_.class_weight.device == module_device
@@ -77,7 +77,7 @@ def test_cuda_without_gpu_is_a_clear_error(imbalanced_data, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     X, y = imbalanced_data
     for device in ["cuda", "cuda:1"]:
-        clf = ImbalancedNetClassifier(device=device, max_epochs=1)
+        clf = ImbalancedNetClassifier(n_members=1, device=device, max_epochs=1)
         with pytest.raises(ValueError, match="CUDA is not available.*Use device='cpu'"):
             clf.fit(X, y)
         assert not hasattr(clf, "module_")  # nothing half-fitted
@@ -86,7 +86,7 @@ def test_cuda_without_gpu_is_a_clear_error(imbalanced_data, monkeypatch):
 def test_auto_device_runs_on_cpu_without_gpu(imbalanced_data, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     X, y = imbalanced_data
-    clf = ImbalancedNetClassifier(device="auto", max_epochs=1, random_state=0).fit(X, y)
+    clf = ImbalancedNetClassifier(n_members=1, device="auto", max_epochs=1, random_state=0).fit(X, y)
     assert clf.device == "auto"  # the parameter is left as given
     assert next(clf.module_.parameters()).device.type == "cpu"
     clf.predict(X)
@@ -94,7 +94,7 @@ def test_auto_device_runs_on_cpu_without_gpu(imbalanced_data, monkeypatch):
 
 def test_unknown_device_string():
     with pytest.raises(ValueError, match="device='tpu' is not a device torch understands"):
-        ImbalancedNetClassifier(device="tpu").fit(np.zeros((10, 2)), [0, 1] * 5)
+        ImbalancedNetClassifier(n_members=1, device="tpu").fit(np.zeros((10, 2)), [0, 1] * 5)
 
 
 @pytest.mark.parametrize("rebalance, expect_prior", [
@@ -105,7 +105,7 @@ def test_unknown_device_string():
 def test_output_bias_prior_for_sigmoid_and_focal_forms_only(rebalance, expect_prior,
                                                             three_class_data):
     X, y = three_class_data
-    clf = ImbalancedNetClassifier(rebalance=rebalance, max_epochs=0, random_state=0).fit(X, y)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=rebalance, max_epochs=0, random_state=0).fit(X, y)
     bias = clf.module_.output.bias.detach().numpy()
     prior = -np.log((1 - 1 / 3) / (1 / 3))  # pi = 1/C
     assert np.allclose(bias, prior) == expect_prior
@@ -114,7 +114,7 @@ def test_output_bias_prior_for_sigmoid_and_focal_forms_only(rebalance, expect_pr
 @pytest.mark.parametrize("rebalance", [None, "focal", "effective_number"])
 def test_binary_head_bias_is_the_positive_class_prior(rebalance, imbalanced_data):
     X, y = imbalanced_data
-    clf = ImbalancedNetBinaryClassifier(rebalance=rebalance, max_epochs=0, random_state=0)
+    clf = ImbalancedNetBinaryClassifier(n_members=1, rebalance=rebalance, max_epochs=0, random_state=0)
     clf.fit(X, y)
     pi = clf.class_counts_[1] / clf.class_counts_.sum()
     np.testing.assert_allclose(clf.module_.output.bias.item(), np.log(pi / (1 - pi)), rtol=1e-5)
@@ -123,7 +123,8 @@ def test_binary_head_bias_is_the_positive_class_prior(rebalance, imbalanced_data
 def test_user_module_still_works(three_class_data):
     X, y = three_class_data
     module = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
-    clf = ImbalancedNetClassifier(module, rebalance="cb_focal", max_epochs=0, random_state=0)
+    clf = ImbalancedNetClassifier(module, rebalance="cb_focal", max_epochs=0, random_state=0,
+                                  n_members=1)
     clf.fit(X, y)
     assert clf.predict(X).shape == (len(X),)
     # the focal form initialised the output bias of the user's last Linear layer (pi = 1/3)
@@ -132,14 +133,14 @@ def test_user_module_still_works(three_class_data):
 
 def test_module_params_tune_the_builtin_mlp(imbalanced_data):
     X, y = imbalanced_data
-    clf = ImbalancedNetClassifier(module__hidden_units=(5,), module__dropout=0.0, max_epochs=1)
+    clf = ImbalancedNetClassifier(n_members=1, module__hidden_units=(5,), module__dropout=0.0, max_epochs=1)
     clf.fit(X, y)
-    assert clf.module_.hidden[0].out_features == 5
+    assert clf.module_.hidden[1].out_features == 5
     assert clf.module_.output.in_features == 5
 
 
 def test_rebalance_strategy_params_reachable_by_double_underscore(imbalanced_data):
-    clf = ImbalancedNetClassifier(rebalance=ClassBalancedLoss(weighting="effective_number"))
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=ClassBalancedLoss(weighting="effective_number"))
     assert clf.get_params()["rebalance__beta"] == 0.999
     clf.set_params(rebalance__beta=0.9, max_epochs=1)
     assert clf.rebalance.beta == 0.9
@@ -151,14 +152,14 @@ def test_rebalance_strategy_params_reachable_by_double_underscore(imbalanced_dat
 
 def test_the_callers_strategy_object_is_not_modified(imbalanced_data):
     strategy = ClassBalancedSampling()
-    ImbalancedNetClassifier(rebalance=strategy, max_epochs=1).fit(*imbalanced_data)
+    ImbalancedNetClassifier(n_members=1, rebalance=strategy, max_epochs=1).fit(*imbalanced_data)
     assert not hasattr(strategy, "tracker_") and vars(strategy) == {"power": 0.0}
 
 
 def test_unknown_rebalance_lists_the_valid_ones(imbalanced_data):
     with pytest.raises(ValueError, match="Unknown rebalance='cb-focal'. Valid aliases are None,"
                                          " 'inverse'.*'difficulty'"):
-        ImbalancedNetClassifier(rebalance="cb-focal").fit(*imbalanced_data)
+        ImbalancedNetClassifier(n_members=1, rebalance="cb-focal").fit(*imbalanced_data)
 
 
 @pytest.mark.parametrize("params, match", [
@@ -168,21 +169,21 @@ def test_unknown_rebalance_lists_the_valid_ones(imbalanced_data):
                     r"the range \[0.0, inf\)"),
 ])
 def test_bad_beta_gamma(params, match, imbalanced_data):
-    clf = ImbalancedNetClassifier(**params)
+    clf = ImbalancedNetClassifier(n_members=1, **params)
     with pytest.raises(ValueError, match=match):
         clf.fit(*imbalanced_data)
     assert not hasattr(clf, "module_")
 
 
 def test_own_criterion_with_a_loss_strategy_is_refused(imbalanced_data):
-    clf = ImbalancedNetClassifier(criterion=torch.nn.CrossEntropyLoss, rebalance="focal",
+    clf = ImbalancedNetClassifier(n_members=1, criterion=torch.nn.CrossEntropyLoss, rebalance="focal",
                                   max_epochs=1)
     with pytest.raises(ValueError, match="Pass criterion=None"):
         clf.fit(*imbalanced_data)
 
 
 def test_own_criterion_with_a_sampling_strategy(imbalanced_data):
-    clf = ImbalancedNetClassifier(criterion=torch.nn.CrossEntropyLoss,
+    clf = ImbalancedNetClassifier(n_members=1, criterion=torch.nn.CrossEntropyLoss,
                                   rebalance="class_balanced_sampling", max_epochs=1)
     clf.fit(*imbalanced_data)
     assert isinstance(clf.criterion_, torch.nn.CrossEntropyLoss)
@@ -191,7 +192,7 @@ def test_own_criterion_with_a_sampling_strategy(imbalanced_data):
 def test_binary_classifier_refuses_more_than_two_classes(three_class_data):
     with pytest.raises(ValueError, match="Only binary classification is supported.*"
                                          "use ImbalancedNetClassifier"):
-        ImbalancedNetBinaryClassifier().fit(*three_class_data)
+        ImbalancedNetBinaryClassifier(n_members=1).fit(*three_class_data)
 
 
 def test_pipeline_on_keel_abalone19_returns_string_labels():
@@ -201,7 +202,7 @@ def test_pipeline_on_keel_abalone19_returns_string_labels():
     pipe = make_pipeline(
         ColumnTransformer([("nominal", OneHotEncoder(), ["Sex"]),
                            ("numeric", StandardScaler(), numeric)]),
-        ImbalancedNetClassifier(rebalance="effective_number", max_epochs=3, random_state=0),
+        ImbalancedNetClassifier(n_members=1, rebalance="effective_number", max_epochs=3, random_state=0),
     )
     pipe.fit(X, y)
     predicted = pipe.predict(X)
@@ -212,7 +213,7 @@ def test_pipeline_on_keel_abalone19_returns_string_labels():
 def test_grid_search_over_beta_and_gamma_in_parallel(imbalanced_data):
     X, y = imbalanced_data
     grid = {"beta": [0.9, 0.99, 0.999, 0.9999], "gamma": [0.0, 0.5, 1.0, 2.0]}
-    clf = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=2, batch_size=64,
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="cb_focal", max_epochs=2, batch_size=64,
                                   random_state=0)
     search = GridSearchCV(clf, grid, scoring="balanced_accuracy", cv=3, n_jobs=2).fit(X, y)
     assert search.best_params_["beta"] in grid["beta"]
@@ -224,7 +225,7 @@ def test_grid_search_over_beta_and_gamma_in_parallel(imbalanced_data):
 def test_dataframe_input_records_feature_names(imbalanced_data):
     X, y = imbalanced_data
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)])
-    clf = ImbalancedNetClassifier(max_epochs=1).fit(frame, y)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=1).fit(frame, y)
     np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
     assert clf.n_features_in_ == 8
     clf.predict(frame)
@@ -246,7 +247,7 @@ def test_streaming_partial_fit_accumulates_counts_over_chunks(Estimator, imbalan
     X, y = imbalanced_data
     decision = {"threshold": "prior"} if Estimator is ImbalancedNetBinaryClassifier else \
         {"posthoc_tau": 1.0}
-    clf = Estimator(rebalance="inverse", max_epochs=2, random_state=0, **decision)
+    clf = Estimator(n_members=1, rebalance="inverse", max_epochs=2, random_state=0, **decision)
     counts = []
     for X_chunk, y_chunk in _chunks(X, y)[:3]:
         clf.partial_fit(X_chunk, y_chunk, classes=["negative", "positive"])
@@ -272,22 +273,22 @@ def test_streaming_partial_fit_accumulates_counts_over_chunks(Estimator, imbalan
 
 def test_partial_fit_classes_must_not_change(imbalanced_data):
     X, y = imbalanced_data
-    clf = ImbalancedNetClassifier(max_epochs=1, random_state=0)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=1, random_state=0)
     clf.partial_fit(X, y, classes=["negative", "positive"])
     with pytest.raises(ValueError, match="differs from the classes of the first call"):
         clf.partial_fit(X, y, classes=["negative", "positive", "other"])
     with pytest.raises(ValueError, match=r"y contains labels not in classes: \['unknown'\]"):
-        ImbalancedNetClassifier(max_epochs=1).partial_fit(
+        ImbalancedNetClassifier(n_members=1, max_epochs=1).partial_fit(
             X[:4], ["a", "b", "unknown", "a"], classes=["a", "b"])
     with pytest.raises(ValueError, match="duplicate labels"):
-        ImbalancedNetClassifier(max_epochs=1).partial_fit(X[:4], ["a", "b", "a", "a"],
+        ImbalancedNetClassifier(n_members=1, max_epochs=1).partial_fit(X[:4], ["a", "b", "a", "a"],
                                                           classes=["a", "b", "a"])
 
 
 def test_partial_fit_without_classes_on_a_one_class_chunk_is_refused(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="only one class"):
-        ImbalancedNetClassifier(max_epochs=1).partial_fit(X[y == "negative"],
+        ImbalancedNetClassifier(n_members=1, max_epochs=1).partial_fit(X[y == "negative"],
                                                           y[y == "negative"])
 
 
@@ -295,7 +296,7 @@ def test_fit_with_too_few_rows_for_the_split_names_train_split():
     X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     with pytest.raises(ValueError, match=r"internal validation split \(train_split=.*\) "
                                          r"failed on 4 rows.*train_split=None"):
-        ImbalancedNetClassifier(max_epochs=1).fit(X, [0, 1, 0, 1])
+        ImbalancedNetClassifier(n_members=1, max_epochs=1).fit(X, [0, 1, 0, 1])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -310,7 +311,7 @@ def test_sparse_one_hot_through_a_column_transformer(Estimator, rebalance):
     prep = ColumnTransformer([("zip", OneHotEncoder(handle_unknown="ignore"), ["zip"]),
                               ("num", StandardScaler(), ["income"])])
     assert prep.fit_transform(frame).format == "csr"  # 301 columns: sparse output
-    pipe = make_pipeline(prep, Estimator(rebalance=rebalance, max_epochs=15, lr=0.01,
+    pipe = make_pipeline(prep, Estimator(n_members=1, rebalance=rebalance, max_epochs=15, lr=0.01,
                                          random_state=0))
     pipe.fit(frame, y)
     clf = pipe[-1]
@@ -337,7 +338,7 @@ def test_sparse_rows_are_never_densified_whole(monkeypatch, imbalanced_data):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
-    clf = ImbalancedNetClassifier(max_epochs=2, batch_size=64, random_state=0)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=2, batch_size=64, random_state=0)
     clf.fit(sp.csr_matrix(X), y).predict_proba(sp.csr_matrix(X))
     assert densified and max(densified) <= 128  # training and prediction batches only
 
@@ -347,7 +348,7 @@ def test_imblearn_sampler_keeps_sparse_rows_sparse(imbalanced_data):
     from imblearn.over_sampling import RandomOverSampler
 
     X, y = imbalanced_data
-    clf = ImbalancedNetClassifier(rebalance=RandomOverSampler(), max_epochs=2, random_state=0)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=RandomOverSampler(), max_epochs=2, random_state=0)
     clf.fit(sp.csr_matrix(X), y)
     counts = clf.class_counts_
     assert counts[0] == counts[1]  # over-sampled to balance

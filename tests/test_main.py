@@ -112,7 +112,7 @@ def test_module_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "imbsk", "--help"], capture_output=True,
                          text=True, check=True, env=env).stdout
     assert "--quick" in out and "--strategies" in out
-    assert "['" not in out and "(default: none, inverse, effective_number" in " ".join(out.split())
+    assert "['" not in out and "(default: default, none, inverse, effective_number" in " ".join(out.split())
     assert max(len(line) for line in out.splitlines()) <= 100
 
 

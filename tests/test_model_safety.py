@@ -73,7 +73,7 @@ def _too_many_neighbours():
 
 def test_failed_refit_keeps_the_model_or_leaves_it_unfitted():
     """Item 11: SMOTE fails after initialize(); the trained model must survive, or be gone."""
-    clf = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, Y)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=2, random_state=0).fit(X, Y)
     before = clf.predict_proba(X)
     clf.set_params(rebalance=_too_many_neighbours())
     with pytest.raises(ValueError, match="k_neighbors"):
@@ -87,7 +87,7 @@ def test_failed_refit_keeps_the_model_or_leaves_it_unfitted():
 
 def test_failed_first_fit_leaves_the_estimator_unfitted():
     """Item 11: after a first fit that failed, predict must raise NotFittedError."""
-    clf = ImbalancedNetClassifier(rebalance=_too_many_neighbours(), max_epochs=2,
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=_too_many_neighbours(), max_epochs=2,
                                   random_state=0)
     with pytest.raises(ValueError, match="k_neighbors"):
         clf.fit(X, Y)
@@ -116,10 +116,10 @@ def _data_for(Estimator):
 def test_load_params_into_a_fresh_estimator_keeps_predictions(Estimator, params, tmp_path):
     """Item 12: the documented recipe, module__n_features + classes + initialize()."""
     X, y = _data_for(Estimator)
-    fitted = Estimator(max_epochs=3, random_state=0, **params).fit(X, y)
+    fitted = Estimator(n_members=1, max_epochs=3, random_state=0, **params).fit(X, y)
     files = _param_files(tmp_path)
     fitted.save_params(**files)
-    fresh = Estimator(module__n_features=X.shape[1], classes=fitted.classes_.tolist(),
+    fresh = Estimator(n_members=1, module__n_features=X.shape[1], classes=fitted.classes_.tolist(),
                       **params)
     fresh.initialize()
     fresh.load_params(**files)
@@ -133,9 +133,9 @@ def test_load_params_into_a_fresh_estimator_keeps_predictions(Estimator, params,
 def test_checkpoint_resume_keeps_predictions(Estimator, params, tmp_path):
     """Item 12: LoadInitState resumes the checkpointed model (``epochs=0``: no more training)."""
     X, y = _data_for(Estimator)
-    fitted = Estimator(max_epochs=3, random_state=0, **params,
+    fitted = Estimator(n_members=1, max_epochs=3, random_state=0, **params,
                        callbacks=[Checkpoint(monitor=None, dirname=tmp_path)]).fit(X, y)
-    resumed = Estimator(max_epochs=3, random_state=1, **params,
+    resumed = Estimator(n_members=1, max_epochs=3, random_state=1, **params,
                         callbacks=[LoadInitState(Checkpoint(monitor=None, dirname=tmp_path))])
     resumed.fit(X, y, epochs=0)
     _assert_same_predictions(resumed, fitted, X)
@@ -143,9 +143,9 @@ def test_checkpoint_resume_keeps_predictions(Estimator, params, tmp_path):
 
 def test_loaded_estimator_still_checks_the_number_of_features(tmp_path):
     """Item 12: n_features_in_ is restored, so a wrong width is sklearn's clear error."""
-    fitted = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, Y)
+    fitted = ImbalancedNetClassifier(n_members=1, max_epochs=2, random_state=0).fit(X, Y)
     fitted.save_params(f_params=tmp_path / "params.pt")
-    fresh = ImbalancedNetClassifier(module__n_features=X.shape[1], classes=[0, 1])
+    fresh = ImbalancedNetClassifier(n_members=1, module__n_features=X.shape[1], classes=[0, 1])
     fresh.initialize()
     fresh.load_params(f_params=tmp_path / "params.pt")
     with pytest.raises(ValueError, match="features"):
@@ -155,7 +155,7 @@ def test_loaded_estimator_still_checks_the_number_of_features(tmp_path):
 # --- 13: a changed strategy parameter is used, or refused, by warm_start/partial_fit --
 
 def _fit_for(method, **params):
-    return ImbalancedNetClassifier(max_epochs=2, random_state=0,
+    return ImbalancedNetClassifier(n_members=1, max_epochs=2, random_state=0,
                                    warm_start=method == "warm_start", **params).fit(X3, Y3)
 
 
@@ -214,7 +214,7 @@ def test_changed_focal_parameter_takes_effect_or_is_refused(method, param, old, 
 def test_same_seed_in_concurrent_threads_is_reproducible_or_warns():
     """Item 14: identical to a sequential fit, or a UserWarning about threads."""
     def fit_proba(_):
-        clf = ImbalancedNetClassifier(max_epochs=2, batch_size=32, module__dropout=0.1,
+        clf = ImbalancedNetClassifier(n_members=1, max_epochs=2, batch_size=32, module__dropout=0.1,
                                       random_state=0)
         return clf.fit(X, Y).predict_proba(X)
 
@@ -242,7 +242,7 @@ def test_diverged_training_is_an_error_not_nan_probabilities(Estimator):
     (lr=1e6 leaves the weights finite for some seeds, e.g. the multi-class net with
     random_state=0; 1e10 gave NaN for every seed tried.)
     """
-    clf = Estimator(optimizer=torch.optim.SGD, lr=1e10, max_epochs=3, random_state=0)
+    clf = Estimator(n_members=1, optimizer=torch.optim.SGD, lr=1e10, max_epochs=3, random_state=0)
     with pytest.raises(ValueError, match=NOT_FINITE):
         clf.fit(X, Y)
         clf.predict_proba(X)
@@ -251,7 +251,8 @@ def test_diverged_training_is_an_error_not_nan_probabilities(Estimator):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_overflowing_input_is_an_error_not_nan_probabilities(Estimator):
     """Item 15: finite float32 inputs near its maximum overflow inside the network."""
-    clf = Estimator(max_epochs=2, random_state=0).fit(X, Y)
+    # preprocess=None: the default input scaling clips such inputs to ±3 (a finite output)
+    clf = Estimator(n_members=1, max_epochs=2, random_state=0, preprocess=None).fit(X, Y)
     huge = np.full_like(X, 3e38)
     with pytest.raises(ValueError, match=NOT_FINITE):
         clf.predict_proba(huge)
@@ -263,7 +264,7 @@ def test_overflowing_input_is_an_error_not_nan_probabilities(Estimator):
 
 def test_ctrl_c_in_the_labeled_stage_skips_pseudo_labelling():
     """Item 16: KeyboardInterrupt in stage 1 (skorch stops that loop); stage 2 must not run."""
-    clf = ImbalancedNetClassifier(unlabeled=-1, pseudo_threshold=0.5, max_epochs=4,
+    clf = ImbalancedNetClassifier(n_members=1, unlabeled=-1, pseudo_threshold=0.5, max_epochs=4,
                                   random_state=0, callbacks=[_RaiseOnce(KeyboardInterrupt)])
     try:
         clf.fit(X, Y_PARTLY_UNLABELED)
@@ -283,7 +284,7 @@ def test_ctrl_c_during_pretraining_skips_supervised_training():
                 raise KeyboardInterrupt
             return super().step(*args, **kwargs)
 
-    clf = ImbalancedNetClassifier(pretrain="masked", pretrain_epochs=5,
+    clf = ImbalancedNetClassifier(n_members=1, pretrain="masked", pretrain_epochs=5,
                                   optimizer=CtrlCOnSecondStep, max_epochs=4, random_state=0)
     try:
         clf.fit(X, Y)
@@ -303,7 +304,7 @@ def test_ctrl_c_during_pretraining_skips_supervised_training():
 ], ids=["difficulty", "unlabeled", "tau_norm", "pretrain"])
 def test_cold_refit_drops_attributes_of_the_earlier_fit(first, attributes):
     """Item 17: set_params(<option>=None) then fit: the option's fitted attributes go."""
-    clf = ImbalancedNetClassifier(max_epochs=2, random_state=0, **first)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=2, random_state=0, **first)
     clf.fit(X, Y_PARTLY_UNLABELED if "unlabeled" in first else Y)
     assert all(hasattr(clf, name) for name in attributes)
     option = next(iter(first))
@@ -313,7 +314,7 @@ def test_cold_refit_drops_attributes_of_the_earlier_fit(first, attributes):
 
 def test_difficulty_is_aligned_with_the_rows_passed_to_fit():
     """Item 17: one value per row of X; unlabeled rows never trained on are NaN."""
-    clf = ImbalancedNetClassifier(rebalance="difficulty", unlabeled=-1, pseudo_threshold=0.5,
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="difficulty", unlabeled=-1, pseudo_threshold=0.5,
                                   train_split=None, max_epochs=2, random_state=0)
     clf.fit(X, Y_PARTLY_UNLABELED)
     labeled = Y_PARTLY_UNLABELED != -1
@@ -327,7 +328,7 @@ def test_difficulty_is_aligned_with_the_rows_passed_to_fit():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
 def test_column_vector_y_with_unlabeled_rows_fits():
     """Item 17: y of shape (n, 1) with unlabeled=-1 must survive the pseudo-label stage."""
-    clf = ImbalancedNetClassifier(unlabeled=-1, pseudo_threshold=0.5, max_epochs=2,
+    clf = ImbalancedNetClassifier(n_members=1, unlabeled=-1, pseudo_threshold=0.5, max_epochs=2,
                                   random_state=0)
     clf.fit(X, Y_PARTLY_UNLABELED.reshape(-1, 1))
     assert clf.pseudo_labels_.shape == (len(X),)
@@ -338,7 +339,7 @@ def test_column_vector_y_with_unlabeled_rows_fits():
 
 def test_crt_stage_two_survives_a_pickling_checkpoint(tmp_path):
     """Item 18: Checkpoint(f_pickle=...) pickles the net after the cRT switch."""
-    clf = ImbalancedNetClassifier(
+    clf = ImbalancedNetClassifier(n_members=1, 
         rebalance=ClassifierRetraining(crt_epochs=1), max_epochs=3, random_state=0,
         callbacks=[Checkpoint(monitor=None, f_pickle="model.pkl", dirname=tmp_path)])
     clf.fit(X, Y)
@@ -350,7 +351,7 @@ def test_crt_stage_two_survives_a_pickling_checkpoint(tmp_path):
 def test_crt_failure_in_stage_two_unfreezes_and_unhooks_the_module():
     """Item 18: after an exception in stage 2, every parameter trains again, no hook remains."""
     failure = _RaiseOnce(RuntimeError("stage-2 failure"), epoch=3)  # stage 2: epochs 3-4
-    clf = ImbalancedNetClassifier(rebalance=ClassifierRetraining(crt_epochs=2), max_epochs=4,
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=ClassifierRetraining(crt_epochs=2), max_epochs=4,
                                   random_state=0, callbacks=[failure])
     with pytest.raises(RuntimeError, match="stage-2 failure"):
         clf.fit(X, Y)
@@ -403,26 +404,32 @@ def test_weighted_epoch_over_more_than_2_to_the_24_rows(huge_dataset):
 def test_invalid_batch_size_is_named(batch_size):
     """Item 20: not 'range() arg 3 must not be zero' or an AttributeError."""
     with pytest.raises(ValueError, match="batch_size"):
-        ImbalancedNetClassifier(batch_size=batch_size, max_epochs=1).fit(X, Y)
+        ImbalancedNetClassifier(n_members=1, batch_size=batch_size, max_epochs=1).fit(X, Y)
 
 
 @pytest.mark.parametrize("how", ["fit", "initialize"])
 def test_duplicate_classes_are_named(how):
     """Item 20: classes=[0, 1, 1] is refused by fit and by initialize() alike."""
-    clf = ImbalancedNetClassifier(classes=[0, 1, 1], module__n_features=X.shape[1],
+    clf = ImbalancedNetClassifier(n_members=1, classes=[0, 1, 1], module__n_features=X.shape[1],
                                   max_epochs=1)
     with pytest.raises(ValueError, match="(?i)duplicate"):
         clf.fit(X, Y) if how == "fit" else clf.initialize()
 
 
-@pytest.mark.parametrize("y", [
-    pytest.param(np.arange(6) % 2, id="3-rows-per-class"),
-    pytest.param(np.r_[np.ones(1, int), np.zeros(299, int)], id="1-minority-row"),
-])
-def test_too_few_rows_for_the_internal_split_names_train_split(y):
+def test_too_few_rows_for_the_internal_split_names_train_split():
     """Item 20: the internal 5-fold split needs rows of each class in each part."""
+    y = np.arange(6) % 2
     with pytest.raises(ValueError, match="train_split"):
-        ImbalancedNetClassifier(max_epochs=1).fit(X[:len(y)], y)
+        ImbalancedNetClassifier(n_members=1, max_epochs=1).fit(X[:len(y)], y)
+
+
+def test_a_class_too_small_to_validate_is_kept_for_training():
+    """One minority row cannot be both trained on and validated: it trains, with a warning
+    (it used to land in the validation rows and fail the fit)."""
+    y = np.r_[np.ones(1, int), np.zeros(299, int)]
+    with pytest.warns(UserWarning, match=r"too few rows.*kept for training"):
+        clf = ImbalancedNetClassifier(n_members=1, max_epochs=1).fit(X[:len(y)], y)
+    assert clf.class_counts_.tolist() == [np.sum(clf.class_counts_) - 1, 1]
 
 
 def test_two_sampling_strategies_are_named_not_blamed_on_imbalanced_learn():
@@ -431,14 +438,14 @@ def test_two_sampling_strategies_are_named_not_blamed_on_imbalanced_learn():
     (The old message spoke of "an imbalanced-learn sampler" only, and never of BBN.)
     """
     with pytest.raises(ValueError) as caught:
-        ImbalancedNetClassifier(rebalance=["bbn", "difficulty"], max_epochs=1).fit(X, Y)
+        ImbalancedNetClassifier(n_members=1, rebalance=["bbn", "difficulty"], max_epochs=1).fit(X, Y)
     message = str(caught.value)
     assert re.search(r"(?i)(bbn|bilateral).*difficult|difficult.*(bbn|bilateral)", message)
 
 
 def test_smote_failure_without_a_split_does_not_blame_the_split():
     """Item 20: with train_split=None there is no internal validation split to blame."""
-    clf = ImbalancedNetClassifier(rebalance=_too_many_neighbours(), train_split=None,
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=_too_many_neighbours(), train_split=None,
                                   max_epochs=1)
     with pytest.raises(ValueError, match="k_neighbors") as caught:
         clf.fit(X, Y)
@@ -452,15 +459,15 @@ def test_smote_failure_without_a_split_does_not_blame_the_split():
 def test_unusable_unlabeled_sentinel_is_named(sentinel, y):
     """Item 20: NaN never equals itself; a string never equals an integer label."""
     with pytest.raises(ValueError, match="unlabeled"):
-        ImbalancedNetClassifier(unlabeled=sentinel, max_epochs=1).fit(X, y)
+        ImbalancedNetClassifier(n_members=1, unlabeled=sentinel, max_epochs=1).fit(X, y)
 
 
 def test_truncated_params_file_is_named(tmp_path):
     """Item 20: not a raw zip/pickle error that does not say which file."""
     path = tmp_path / "params.pt"
-    ImbalancedNetClassifier(max_epochs=1, random_state=0).fit(X, Y).save_params(f_params=path)
+    ImbalancedNetClassifier(n_members=1, max_epochs=1, random_state=0).fit(X, Y).save_params(f_params=path)
     path.write_bytes(path.read_bytes()[:200])
-    fresh = ImbalancedNetClassifier(module__n_features=X.shape[1], classes=[0, 1])
+    fresh = ImbalancedNetClassifier(n_members=1, module__n_features=X.shape[1], classes=[0, 1])
     fresh.initialize()
     with pytest.raises(Exception, match=re.escape(path.name)):
         fresh.load_params(f_params=path)

@@ -49,13 +49,13 @@ def test_estimator_pretrains_its_features_on_all_rows(method, imbalanced_data):
     X, y = imbalanced_data
     y = y.astype(object)
     y[::2] = "?"
-    clf = ImbalancedNetClassifier(pretrain=method, pretrain_epochs=3, unlabeled="?",
+    clf = ImbalancedNetClassifier(n_members=1, pretrain=method, pretrain_epochs=3, unlabeled="?",
                                   max_epochs=2, random_state=0).fit(X, y)
     assert len(clf.pretrain_history_) == 3
     assert clf.classes_.tolist() == ["negative", "positive"]
-    untrained = ImbalancedNetClassifier(max_epochs=2, random_state=0).fit(X, y != "?")
-    assert not torch.equal(clf.module_.hidden[0].weight, untrained.module_.hidden[0].weight)
-    again = ImbalancedNetClassifier(pretrain=method, pretrain_epochs=3, unlabeled="?",
+    untrained = ImbalancedNetClassifier(n_members=1, max_epochs=2, random_state=0).fit(X, y != "?")
+    assert not torch.equal(clf.module_.hidden[1].weight, untrained.module_.hidden[1].weight)
+    again = ImbalancedNetClassifier(n_members=1, pretrain=method, pretrain_epochs=3, unlabeled="?",
                                     max_epochs=2, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
 
@@ -63,11 +63,11 @@ def test_estimator_pretrains_its_features_on_all_rows(method, imbalanced_data):
 def test_pretraining_needs_the_built_in_mlp(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="pass module=None"):
-        ImbalancedNetClassifier(MLP, module__n_features=8, module__n_outputs=2,
+        ImbalancedNetClassifier(MLP, n_members=1, module__n_features=8, module__n_outputs=2,
                                 pretrain="masked").fit(X, y)
     with pytest.raises(ValueError, match="has none"):
-        ImbalancedNetBinaryClassifier(rebalance="bbn", pretrain="scarf", max_epochs=1).fit(X, y)
+        ImbalancedNetBinaryClassifier(n_members=1, rebalance="bbn", pretrain="scarf", max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="pretrain"):
-        ImbalancedNetClassifier(pretrain="autoencoder").fit(X, y)
+        ImbalancedNetClassifier(n_members=1, pretrain="autoencoder").fit(X, y)
     with pytest.raises(ValueError, match="pretrain_epochs"):
-        ImbalancedNetClassifier(pretrain="masked", pretrain_epochs=0).fit(X, y)
+        ImbalancedNetClassifier(n_members=1, pretrain="masked", pretrain_epochs=0).fit(X, y)

@@ -24,7 +24,7 @@ def test_no_metric_warning_escapes_a_fit_with_three_minority_rows(Estimator):
     X, y = _three_minority_rows()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        Estimator(max_epochs=4, random_state=0).fit(X, y)
+        Estimator(n_members=1, max_epochs=4, random_state=0).fit(X, y)
     messages = [str(w.message) for w in caught]
     assert not [w for w in caught if issubclass(w.category, UndefinedMetricWarning)]
     assert not [m for m in messages if "y_pred contains classes" in m
@@ -36,7 +36,7 @@ def test_validation_without_a_minority_row_is_said_once():
     X, y = X[:-1], y[:-1]  # two minority rows: 5 folds leave none in validation
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        clf = ImbalancedNetClassifier(max_epochs=5, random_state=0).fit(X, y)
+        clf = ImbalancedNetClassifier(n_members=1, max_epochs=5, random_state=0).fit(X, y)
     said = [str(w.message) for w in caught if "has no row of class" in str(w.message)]
     assert len(said) == 1
     assert re.search(r"validation split \(40 rows\) has no row of class\(es\) \[1\].*"
@@ -47,7 +47,7 @@ def test_validation_without_a_minority_row_is_said_once():
 def test_verbose_table_fits_a_100_column_terminal(capsys):
     X, y = make_classification(1000, n_features=10, n_informative=8, n_classes=10,
                                n_clusters_per_class=1, random_state=0)
-    clf = ImbalancedNetClassifier(max_epochs=3, random_state=0, verbose=1).fit(X, y)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=3, random_state=0, verbose=1).fit(X, y)
     printed = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
     widths = [len(line) for line in printed.splitlines() if line.strip()]
     assert widths and max(widths) <= 100

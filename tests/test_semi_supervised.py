@@ -56,7 +56,8 @@ class _Rows(Callback):
 def test_unlabeled_rows_never_count_as_a_class(semi_data):
     X, y, y_semi = semi_data
     rows = _Rows()
-    clf = ImbalancedNetClassifier(unlabeled=-1, rebalance="effective_number", max_epochs=5,
+    clf = ImbalancedNetClassifier(n_members=1, unlabeled=-1, rebalance="effective_number",
+                                  max_epochs=5, module__dropout=0.1, preprocess=None,
                                   pseudo_threshold=0.8, callbacks=[("rows", rows)],
                                   random_state=0).fit(X, y_semi)
     assert clf.classes_.tolist() == [0, 1, 2]
@@ -81,7 +82,7 @@ def test_unlabeled_rows_never_count_as_a_class(semi_data):
 @pytest.mark.parametrize("cap", ["proportional", "balanced", 3])
 def test_pseudo_label_caps_hold(semi_data, cap):
     X, _, y_semi = semi_data
-    clf = ImbalancedNetClassifier(unlabeled=-1, pseudo_cap=cap, pseudo_threshold=0.0,
+    clf = ImbalancedNetClassifier(n_members=1, unlabeled=-1, pseudo_cap=cap, pseudo_threshold=0.0,
                                   max_epochs=2, random_state=0).fit(X, y_semi)
     labeled_counts = np.bincount(y_semi[y_semi != -1], minlength=3)
     caps = pseudo_label_caps(labeled_counts, int((y_semi == -1).sum()), cap)
@@ -92,8 +93,8 @@ def test_pseudo_label_caps_hold(semi_data, cap):
 
 def test_no_unlabeled_rows_is_the_plain_fit(semi_data):
     X, y, _ = semi_data
-    plain = ImbalancedNetClassifier(max_epochs=3, random_state=0).fit(X, y)
-    semi = ImbalancedNetClassifier(unlabeled=-1, max_epochs=3, random_state=0).fit(X, y)
+    plain = ImbalancedNetClassifier(n_members=1, max_epochs=3, random_state=0).fit(X, y)
+    semi = ImbalancedNetClassifier(n_members=1, unlabeled=-1, max_epochs=3, random_state=0).fit(X, y)
     np.testing.assert_array_equal(plain.predict_proba(X), semi.predict_proba(X))
     assert not semi.pseudo_label_mask_.any() and len(semi.history) == 3
 
@@ -101,7 +102,7 @@ def test_no_unlabeled_rows_is_the_plain_fit(semi_data):
 def test_minus_one_is_an_ordinary_label_by_default():
     X, y = make_classification(300, n_features=5, weights=[0.8], random_state=0)
     y = np.where(y == 1, 1, -1)
-    clf = ImbalancedNetBinaryClassifier(max_epochs=2, random_state=0).fit(X, y)
+    clf = ImbalancedNetBinaryClassifier(n_members=1, max_epochs=2, random_state=0).fit(X, y)
     assert clf.classes_.tolist() == [-1, 1]
 
 
@@ -109,7 +110,7 @@ def test_string_sentinel_and_binary_head():
     X, y = make_classification(400, n_features=5, weights=[0.85], random_state=0)
     labels = np.where(y == 1, "fraud", "ok").astype(object)
     labels[::3] = "unlabeled"
-    clf = ImbalancedNetBinaryClassifier(unlabeled="unlabeled", max_epochs=3,
+    clf = ImbalancedNetBinaryClassifier(n_members=1, unlabeled="unlabeled", max_epochs=3,
                                         pseudo_threshold=0.6, random_state=0).fit(X, labels)
     assert clf.classes_.tolist() == ["fraud", "ok"]
     assert set(clf.predict(X)) <= {"fraud", "ok"}
@@ -118,19 +119,19 @@ def test_string_sentinel_and_binary_head():
 def test_bad_unlabeled_inputs_are_refused(semi_data):
     X, _, y_semi = semi_data
     with pytest.raises(ValueError, match="Every row of y is the unlabeled sentinel"):
-        ImbalancedNetClassifier(unlabeled=-1).fit(X, np.full(len(X), -1))
-    clf = ImbalancedNetClassifier(unlabeled=-1, max_epochs=1, random_state=0).fit(X, y_semi)
+        ImbalancedNetClassifier(n_members=1, unlabeled=-1).fit(X, np.full(len(X), -1))
+    clf = ImbalancedNetClassifier(n_members=1, unlabeled=-1, max_epochs=1, random_state=0).fit(X, y_semi)
     with pytest.raises(ValueError, match="used by fit only"):
         clf.partial_fit(X, y_semi)
     with pytest.raises(ValueError, match="pseudo_threshold"):
-        ImbalancedNetClassifier(unlabeled=-1, pseudo_threshold=1.5).fit(X, y_semi)
+        ImbalancedNetClassifier(n_members=1, unlabeled=-1, pseudo_threshold=1.5).fit(X, y_semi)
     with pytest.raises(ValueError, match="pseudo_cap"):
-        ImbalancedNetClassifier(unlabeled=-1, pseudo_cap="lots").fit(X, y_semi)
+        ImbalancedNetClassifier(n_members=1, unlabeled=-1, pseudo_cap="lots").fit(X, y_semi)
 
 
 def test_grid_search_in_a_pipeline_scores_labeled_rows_only(semi_data):
     X, _, y_semi = semi_data
-    pipe = make_pipeline(StandardScaler(), ImbalancedNetClassifier(
+    pipe = make_pipeline(StandardScaler(), ImbalancedNetClassifier(n_members=1, 
         unlabeled=-1, max_epochs=2, random_state=0))
     search = GridSearchCV(pipe, {"imbalancednetclassifier__pseudo_threshold": [0.7, 0.95]},
                           scoring=labeled_scorer("balanced_accuracy", unlabeled=-1),

@@ -101,7 +101,7 @@ def test_epoch_scoring_with_a_sklearn_scorer_name_records_the_sklearn_metric(
     use_caching = True
     X, y = binary_data
     split, valid = _known_validation_rows(len(y))
-    net = Estimator(max_epochs=2, lr=0.01, rebalance="inverse", train_split=split,
+    net = Estimator(n_members=1, max_epochs=2, lr=0.01, rebalance="inverse", train_split=split,
                     random_state=0,
                     callbacks=[EpochScoring(scoring, lower_is_better=lower_is_better,
                                             use_caching=use_caching)])
@@ -113,7 +113,7 @@ def test_epoch_scoring_with_a_sklearn_scorer_name_records_the_sklearn_metric(
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_epoch_scoring_on_the_training_rows_is_recorded(Estimator, binary_data):
     X, y = binary_data
-    net = Estimator(max_epochs=2, random_state=0,
+    net = Estimator(n_members=1, max_epochs=2, random_state=0,
                     callbacks=[EpochScoring("accuracy", on_train=True)])
     net.fit(X, y)
     scores = net.history[:, "accuracy"]
@@ -125,7 +125,7 @@ def test_epoch_scoring_on_the_training_rows_is_recorded(Estimator, binary_data):
 def test_own_validation_metric_without_caching_equals_sklearn_metric(Estimator, binary_data):
     X, y = binary_data
     split, valid = _known_validation_rows(len(y))
-    net = Estimator(max_epochs=2, lr=0.01, rebalance="inverse", train_split=split,
+    net = Estimator(n_members=1, max_epochs=2, lr=0.01, rebalance="inverse", train_split=split,
                     random_state=0, callbacks__valid_bacc__use_caching=False)
     net.fit(X, y)
     assert net.history[-1, "valid_bacc"] == pytest.approx(
@@ -139,13 +139,13 @@ def test_predefined_split_with_labels_3_7_11_scores_the_encoded_validation_label
     X, y = labels_3_7_11
     X_train, y_train, X_val, y_val = X[:220], y[:220], X[220:], y[220:]
     params = dict(max_epochs=2, lr=0.01, random_state=0)
-    net = ImbalancedNetClassifier(
+    net = ImbalancedNetClassifier(n_members=1, 
         train_split=predefined_split(Dataset(X_val, y_val)), **params).fit(X_train, y_train)
     assert net.history[-1, "valid_bacc"] == pytest.approx(
         balanced_accuracy_score(y_val, net.predict(X_val)))
     # the same data labelled 0, 1, 2 give the same validation loss
     codes = np.searchsorted([3, 7, 11], y)
-    reference = ImbalancedNetClassifier(
+    reference = ImbalancedNetClassifier(n_members=1, 
         train_split=predefined_split(Dataset(X_val, codes[220:])), **params
     ).fit(X_train, codes[:220])
     np.testing.assert_allclose(net.history[:, "valid_loss"],
@@ -157,7 +157,7 @@ def test_predefined_split_with_string_labels(Estimator, binary_data):
     X, y = binary_data
     y = np.where(y == 1, "positive", "negative")
     X_train, y_train, X_val, y_val = X[:220], y[:220], X[220:], y[220:]
-    net = Estimator(max_epochs=2, lr=0.01, random_state=0,
+    net = Estimator(n_members=1, max_epochs=2, lr=0.01, random_state=0,
                     train_split=predefined_split(Dataset(X_val, y_val))).fit(X_train, y_train)
     assert np.all(np.isfinite(net.history[:, "valid_loss"]))
     assert net.history[-1, "valid_bacc"] == pytest.approx(
@@ -193,7 +193,7 @@ def test_dataset_class_is_used_for_the_training_data(Estimator, binary_data):
     X, y = binary_data
     RecordingDataset = _recording_dataset()
     recorder = TrainingDatasets()
-    Estimator(dataset=RecordingDataset, max_epochs=1, callbacks=[recorder]).fit(X, y)
+    Estimator(n_members=1, dataset=RecordingDataset, max_epochs=1, callbacks=[recorder]).fit(X, y)
     assert recorder.seen and all(isinstance(ds, RecordingDataset) for ds in recorder.seen)
 
 
@@ -202,7 +202,7 @@ def test_dataset_params_reach_the_training_dataset(Estimator, binary_data):
     X, y = binary_data
     RecordingDataset = _recording_dataset()
     recorder = TrainingDatasets()
-    Estimator(dataset=RecordingDataset, dataset__marker="mine", max_epochs=1,
+    Estimator(n_members=1, dataset=RecordingDataset, dataset__marker="mine", max_epochs=1,
               callbacks=[recorder]).fit(X, y)
     assert [getattr(ds, "marker", None) for ds in recorder.seen] == ["mine"]
 
@@ -232,7 +232,7 @@ def test_pickles_after_an_unpicklable_callback_is_removed_with_set_params(
     # passed as a class, so only the fitted net's instance (callbacks_) holds the lock,
     # as with skorch's own nets, which then pickle once it is removed
     X, y = binary_data
-    net = Estimator(max_epochs=1, callbacks=[("locked", HoldsALock)]).fit(X, y)
+    net = Estimator(n_members=1, max_epochs=1, callbacks=[("locked", HoldsALock)]).fit(X, y)
     net.set_params(callbacks__locked=None)
     restored = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(restored.predict(X), net.predict(X))
@@ -241,7 +241,7 @@ def test_pickles_after_an_unpicklable_callback_is_removed_with_set_params(
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_callback_appended_after_fit_runs_in_the_next_partial_fit(Estimator, binary_data):
     X, y = binary_data
-    net = Estimator(max_epochs=1).fit(X, y)
+    net = Estimator(n_members=1, max_epochs=1).fit(X, y)
     late = CountsEpochs()
     net.callbacks_.append(("late", late))
     net.partial_fit(X, y)
@@ -254,7 +254,7 @@ def test_hook_assigned_on_a_callback_instance_is_called(Estimator, binary_data):
     epochs = []
     hook = Callback()
     hook.on_epoch_end = lambda net, **kwargs: epochs.append(len(net.history))
-    Estimator(max_epochs=2, callbacks=[("hook", hook)]).fit(X, y)
+    Estimator(n_members=1, max_epochs=2, callbacks=[("hook", hook)]).fit(X, y)
     assert epochs == [1, 2]
 
 
@@ -266,7 +266,7 @@ def test_hook_assigned_on_a_callback_instance_is_called(Estimator, binary_data):
 def test_initialize_then_partial_fit_trains_a_custom_module(Estimator, n_out,
                                                             classes_given_to, binary_data):
     X, y = binary_data
-    net = Estimator(TwoLayer, module__n_in=8, module__n_out=n_out, max_epochs=1,
+    net = Estimator(TwoLayer, n_members=1, module__n_in=8, module__n_out=n_out, max_epochs=1,
                     lr=0.05, **({"classes": [0, 1]} if classes_given_to == "constructor"
                                else {}))
     net.initialize()
@@ -286,7 +286,7 @@ def test_initialize_then_partial_fit_trains_a_custom_module(Estimator, n_out,
 def test_binary_with_bce_criterion_and_class_balanced_sampling_fits_and_predicts(
         binary_data):
     X, y = binary_data
-    net = ImbalancedNetBinaryClassifier(criterion=torch.nn.BCEWithLogitsLoss,
+    net = ImbalancedNetBinaryClassifier(n_members=1, criterion=torch.nn.BCEWithLogitsLoss,
                                         rebalance="class_balanced_sampling", max_epochs=2,
                                         random_state=0).fit(X, y)
     assert len(net.history) == 2
@@ -301,7 +301,7 @@ def test_binary_with_bce_criterion_and_class_balanced_sampling_fits_and_predicts
 def test_compile_keeps_the_compiled_criterion_through_fit(Estimator, binary_data):
     # the "eager" backend compiles with dynamo but needs no C compiler (a few seconds)
     X, y = binary_data
-    net = Estimator(max_epochs=1, rebalance="inverse", compile=True,
+    net = Estimator(n_members=1, max_epochs=1, rebalance="inverse", compile=True,
                     compile__backend="eager").fit(X, y)
     compiled = torch._dynamo.eval_frame.OptimizedModule
     assert isinstance(net.module_, compiled)
@@ -317,7 +317,7 @@ def test_unfitted_prediction_raises_skorchs_not_initialized_error(Estimator, met
                                                                  binary_data):
     X, _ = binary_data
     with pytest.raises(error):
-        getattr(Estimator(), method)(X)
+        getattr(Estimator(n_members=1), method)(X)
 
 
 # --- 9. the declared skorch lower bound ----------------------------------------------
@@ -353,7 +353,7 @@ def test_no_skorch_private_argument_newer_than_the_declared_minimum():
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_auto_device_model_unpickles_and_predicts(Estimator, binary_data):
     X, y = binary_data
-    net = Estimator(max_epochs=1, device="auto", random_state=0).fit(X, y)
+    net = Estimator(n_members=1, max_epochs=1, device="auto", random_state=0).fit(X, y)
     restored = pickle.loads(pickle.dumps(net))
     assert restored.device == "auto"
     np.testing.assert_allclose(restored.predict_proba(X), net.predict_proba(X))
@@ -362,14 +362,14 @@ def test_auto_device_model_unpickles_and_predicts(Estimator, binary_data):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_auto_device_model_deepcopies_and_predicts(Estimator, binary_data):
     X, y = binary_data
-    net = Estimator(max_epochs=1, device="auto", random_state=0).fit(X, y)
+    net = Estimator(n_members=1, max_epochs=1, device="auto", random_state=0).fit(X, y)
     copied = copy.deepcopy(net)
     np.testing.assert_allclose(copied.predict_proba(X), net.predict_proba(X))
 
 
 def test_auto_device_in_a_parallel_grid_search(binary_data):
     X, y = binary_data
-    search = GridSearchCV(ImbalancedNetClassifier(max_epochs=1, device="auto",
+    search = GridSearchCV(ImbalancedNetClassifier(n_members=1, max_epochs=1, device="auto",
                                                   random_state=0),
                           {"lr": [1e-3, 1e-2]}, cv=2, n_jobs=2).fit(X, y)
     assert search.best_params_["lr"] in (1e-3, 1e-2)

@@ -18,7 +18,7 @@ Y = np.array(["a"] * 45 + ["b"] * 15)
 
 
 def _fit(X_, y_, **params):
-    clf = ImbalancedNetClassifier(max_epochs=1, **params)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=1, **params)
     return clf.fit(X_, y_)
 
 
@@ -41,7 +41,7 @@ def _with(value, where=(0, 0), data=X):
     (_with("red"), Y, ValueError, "X has non-numeric values.*OneHotEncoder in a ColumnTransformer"),
 ])
 def test_bad_training_input(X_, y_, error, match):
-    clf = ImbalancedNetClassifier(max_epochs=1)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=1)
     with pytest.raises(error, match=match):
         clf.fit(X_, y_)
     assert not hasattr(clf, "module_")  # nothing half-fitted
@@ -58,7 +58,7 @@ def test_predict_before_fit():
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError, match="not initialized yet"):
-        ImbalancedNetClassifier().predict(X)
+        ImbalancedNetClassifier(n_members=1).predict(X)
 
 
 @pytest.mark.parametrize("params, match", [
@@ -80,13 +80,12 @@ def test_bad_parameters(params, match):
 def test_a_class_missing_from_the_training_split_is_named():
     y = np.array(["a"] * 58 + ["rare"] * 2)
     test_fold = np.r_[-np.ones(48), np.zeros(12)]  # both "rare" rows land in validation
-    clf = ImbalancedNetClassifier(max_epochs=1,
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=1,
                                   train_split=ValidSplit(PredefinedSplit(test_fold)))
-    with pytest.raises(ValueError, match=r"Class\(es\) \['rare'\] have no sample in the "
-                                         r"training split.*train_split=None"):
+    with pytest.warns(UserWarning, match=r"Class\(es\) \['rare'\] have too few rows for the "
+                                         r"internal validation split.*kept for training"):
         clf.fit(X, y)
-    # the documented fallback trains on every row
-    ImbalancedNetClassifier(max_epochs=1, train_split=None).fit(X, y)
+    assert clf.class_counts_.tolist() == [48, 2]  # the two rare rows train
 
 
 @pytest.mark.parametrize("Estimator", [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier])
@@ -94,7 +93,7 @@ def test_a_class_missing_from_the_training_split_is_named():
                                        "class_balanced_sampling", "difficulty"])
 def test_one_minority_sample_trains_finitely(Estimator, rebalance):
     y = np.array([0] * 59 + [1])
-    clf = Estimator(rebalance=rebalance, beta=0.9999, max_epochs=3, train_split=None,
+    clf = Estimator(n_members=1, rebalance=rebalance, beta=0.9999, max_epochs=3, train_split=None,
                     random_state=0).fit(X, y)
     assert np.all(np.isfinite(clf.history[:, "train_loss"]))
     assert np.all(np.isfinite(clf.predict_proba(X)))
@@ -105,7 +104,7 @@ def test_one_to_ten_thousand_trains_finitely(rebalance):
     rng = np.random.default_rng(1)
     X_big = rng.normal(size=(20002, 4)).astype(np.float32)
     y_big = np.r_[np.zeros(20000, int), np.ones(2, int)]  # 1:10,000
-    clf = ImbalancedNetBinaryClassifier(rebalance=rebalance, beta=0.9999, max_epochs=2,
+    clf = ImbalancedNetBinaryClassifier(n_members=1, rebalance=rebalance, beta=0.9999, max_epochs=2,
                                         batch_size=512, train_split=None, random_state=0)
     clf.fit(X_big, y_big)
     assert np.all(np.isfinite(clf.history[:, "train_loss"]))
@@ -115,7 +114,7 @@ def test_one_to_ten_thousand_trains_finitely(rebalance):
 
 @pytest.mark.parametrize("Estimator", [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier])
 def test_pickle_round_trip_keeps_predictions_weights_and_difficulty(Estimator):
-    clf = Estimator(rebalance=["difficulty", "cb_focal"], max_epochs=3, random_state=0)
+    clf = Estimator(n_members=1, rebalance=["difficulty", "cb_focal"], max_epochs=3, random_state=0)
     clf.fit(X, Y)
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
@@ -138,10 +137,10 @@ def test_clone_is_unfitted_with_the_same_parameters():
 
 
 def test_save_params_load_params_round_trip(tmp_path):
-    clf = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=3, random_state=0).fit(X, Y)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="cb_focal", max_epochs=3, random_state=0).fit(X, Y)
     clf.save_params(f_params=tmp_path / "params.pt", f_criterion=tmp_path / "criterion.pt",
                     f_history=tmp_path / "history.json")
-    new = ImbalancedNetClassifier(rebalance="cb_focal", classes=["a", "b"],
+    new = ImbalancedNetClassifier(n_members=1, rebalance="cb_focal", classes=["a", "b"],
                                   module__n_features=4)
     new.initialize()
     new.load_params(f_params=tmp_path / "params.pt", f_criterion=tmp_path / "criterion.pt",
@@ -154,4 +153,4 @@ def test_save_params_load_params_round_trip(tmp_path):
 
 def test_initialize_without_sizes_says_how():
     with pytest.raises(ValueError, match="pass module__n_features=.* and classes="):
-        ImbalancedNetClassifier().initialize()
+        ImbalancedNetClassifier(n_members=1).initialize()

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from sklearn.model_selection import GridSearchCV
 
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
-from imbsk.rebalance import LogitAdjustedLoss
+from imbsk.rebalance import LogitAdjustedLoss, check_rebalance
 
 from .loss_checks import assert_exact_gradient_and_finite_at_extremes
 
@@ -39,9 +39,16 @@ def test_gradcheck_and_extreme_logits():
         LogitAdjustedLoss(tau=1.5).make_criterion([50, 30, 5], "multiclass"))
 
 
-def test_binary_head_is_refused(imbalanced_data):
-    with pytest.raises(ValueError, match="needs one logit per class"):
-        ImbalancedNetBinaryClassifier(rebalance="logit_adjusted").fit(*imbalanced_data)
+@pytest.mark.parametrize("alias", ["logit_adjusted", "balanced_softmax"])
+def test_binary_head_is_the_two_logit_softmax(alias):
+    """On one logit z the loss is the softmax loss of the logits (0, z): offset log(n1/n0)."""
+    counts = np.array([90, 10])
+    binary = check_rebalance(alias).make_criterion(counts, "binary")
+    softmax = check_rebalance(alias).make_criterion(counts, "multiclass")
+    z = torch.linspace(-4, 4, 9)
+    y = torch.tensor([0, 1, 0, 1, 1, 0, 0, 1, 0])
+    two_logits = torch.stack([torch.zeros_like(z), z], dim=1)
+    assert torch.allclose(binary(z, y), softmax(two_logits, y), atol=1e-6)
 
 
 @pytest.mark.parametrize("Estimator", [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier])

@@ -39,7 +39,7 @@ def _row_set(rows):
 def test_no_synthetic_or_duplicated_row_reaches_validation(sampler, imbalanced_data):
     X, y = imbalanced_data
     recorder = SplitRecorder()
-    clf = ImbalancedNetClassifier(rebalance=sampler, max_epochs=3, callbacks=[recorder],
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=sampler, max_epochs=3, callbacks=[recorder],
                                   random_state=0)
     clf.fit(X, y)
     original, valid = _row_set(X), _row_set(recorder.valid_rows)
@@ -56,7 +56,7 @@ def test_under_sampler_redrawn_each_epoch_touches_every_majority_row(per_epoch, 
                                                                      imbalanced_data):
     X, y = imbalanced_data
     recorder = SplitRecorder()
-    clf = ImbalancedNetClassifier(
+    clf = ImbalancedNetClassifier(n_members=1, 
         rebalance=ImblearnResampling(RandomUnderSampler(), per_epoch=per_epoch),
         max_epochs=30, callbacks=[recorder], random_state=0)
     clf.fit(X, y)
@@ -67,7 +67,7 @@ def test_under_sampler_redrawn_each_epoch_touches_every_majority_row(per_epoch, 
 
 def test_sampler_composes_with_a_loss_and_is_seeded(imbalanced_data):
     X, y = imbalanced_data
-    make = lambda: ImbalancedNetClassifier(rebalance=[SMOTE(), "focal"], max_epochs=2,
+    make = lambda: ImbalancedNetClassifier(n_members=1, rebalance=[SMOTE(), "focal"], max_epochs=2,
                                            random_state=0)
     first, second = make().fit(X, y), make().fit(X, y)
     assert first.criterion_.gamma == 2.0
@@ -76,13 +76,13 @@ def test_sampler_composes_with_a_loss_and_is_seeded(imbalanced_data):
 
 def test_sampler_with_another_sampling_strategy_is_refused(imbalanced_data):
     with pytest.raises(ValueError, match="cannot be combined with a sampling strategy"):
-        ImbalancedNetClassifier(rebalance=[SMOTE(), "difficulty"]).fit(*imbalanced_data)
+        ImbalancedNetClassifier(n_members=1, rebalance=[SMOTE(), "difficulty"]).fit(*imbalanced_data)
 
 
 def test_k_neighbors_larger_than_the_minority_is_explained(imbalanced_data):
     X, y = imbalanced_data
     keep = np.r_[np.flatnonzero(y == "negative"), np.flatnonzero(y == "positive")[:6]]
-    clf = ImbalancedNetClassifier(rebalance=SMOTE(k_neighbors=5), max_epochs=1)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=SMOTE(k_neighbors=5), max_epochs=1)
     with pytest.raises(ValueError, match=r"SMOTE failed on the \d+ rows it was given .* class "
                                          r"counts are \[.*, 5\].*lower k_neighbors"):
         clf.fit(X[keep], y[keep])
@@ -94,7 +94,7 @@ def _keel_pipeline(name, sampler):
     prep = ColumnTransformer([("nominal", OneHotEncoder(handle_unknown="ignore"), nominal),
                               ("numeric", StandardScaler(),
                                [c for c in X.columns if c not in nominal])])
-    clf = ImbalancedNetClassifier(rebalance="effective_number", max_epochs=3, random_state=0)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="effective_number", max_epochs=3, random_state=0)
     return make_pipeline(prep, sampler, clf), X, y
 
 
@@ -109,7 +109,7 @@ def test_imblearn_pipelines_on_keel(name, sampler):
 
 def test_cross_val_score_with_the_sampler_inside_fit():
     X, y = load_keel("yeast5", return_X_y=True)
-    clf = ImbalancedNetClassifier(rebalance=SMOTE(), max_epochs=3, random_state=0)
+    clf = ImbalancedNetClassifier(n_members=1, rebalance=SMOTE(), max_epochs=3, random_state=0)
     scores = cross_val_score(clf, X.to_numpy(np.float32), y, scoring="balanced_accuracy", cv=3)
     assert scores.shape == (3,) and np.all(np.isfinite(scores))
 
@@ -117,10 +117,10 @@ def test_cross_val_score_with_the_sampler_inside_fit():
 def test_grid_search_over_sampler_params_and_beta_gamma_together(imbalanced_data):
     grid = {"rebalance": [[SMOTE(k_neighbors=3), "cb_focal"], [SMOTE(k_neighbors=5), "cb_focal"]],
             "beta": [0.99, 0.999], "gamma": [0.5, 2.0]}
-    clf = ImbalancedNetClassifier(max_epochs=2, random_state=0)
+    clf = ImbalancedNetClassifier(n_members=1, max_epochs=2, random_state=0)
     search = GridSearchCV(clf, grid, scoring="balanced_accuracy", cv=2).fit(*imbalanced_data)
     assert len(search.cv_results_["params"]) == 8
-    single = GridSearchCV(ImbalancedNetClassifier(rebalance=SMOTE(), max_epochs=2),
+    single = GridSearchCV(ImbalancedNetClassifier(n_members=1, rebalance=SMOTE(), max_epochs=2),
                           {"rebalance__k_neighbors": [3, 5]}, cv=2).fit(*imbalanced_data)
     assert single.best_params_["rebalance__k_neighbors"] in (3, 5)
 
@@ -131,7 +131,7 @@ def test_history_records_imbalanced_metrics_from_the_libraries(imbalanced_data):
 
     X, y = imbalanced_data
     recorder = SplitRecorder()
-    clf = ImbalancedNetClassifier(rebalance="inverse", max_epochs=2, callbacks=[recorder],
+    clf = ImbalancedNetClassifier(n_members=1, rebalance="inverse", max_epochs=2, callbacks=[recorder],
                                   random_state=0).fit(X, y)
     last = clf.history[-1]
     rows = _row_set(recorder.valid_rows)
@@ -148,7 +148,7 @@ def test_history_records_imbalanced_metrics_from_the_libraries(imbalanced_data):
 
 def test_early_stopping_and_checkpoint_on_validation_balanced_accuracy(imbalanced_data,
                                                                       tmp_path):
-    clf = ImbalancedNetClassifier(
+    clf = ImbalancedNetClassifier(n_members=1, 
         rebalance="inverse", max_epochs=200, lr=0.01, random_state=0,
         callbacks=[EarlyStopping(monitor="valid_bacc", lower_is_better=False, patience=3),
                    Checkpoint(monitor="valid_bacc_best", dirname=str(tmp_path))])
@@ -159,7 +159,7 @@ def test_early_stopping_and_checkpoint_on_validation_balanced_accuracy(imbalance
 
 def test_sample_weight_of_ones_gives_the_same_model(imbalanced_data):
     X, y = imbalanced_data
-    make = lambda: ImbalancedNetClassifier(rebalance="effective_number", max_epochs=3,
+    make = lambda: ImbalancedNetClassifier(n_members=1, rebalance="effective_number", max_epochs=3,
                                            random_state=0)
     plain = make().fit(X, y).predict_proba(X)
     ones = make().fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X)
@@ -171,7 +171,9 @@ def test_zero_weight_on_a_class_removes_its_influence(three_class_data):
     weight = np.where(y == 11, 0.0, 1.0)
     noisy = X.copy()
     noisy[y == 11] = np.random.default_rng(0).normal(size=noisy[y == 11].shape) * 100
-    make = lambda: ImbalancedNetClassifier(rebalance="inverse", max_epochs=3, random_state=0)
+    # preprocess=None: the input scaling is fitted on every row passed, zero weight or not
+    make = lambda: ImbalancedNetClassifier(n_members=1, rebalance="inverse", max_epochs=3,  # noqa
+                                           random_state=0, preprocess=None)
     a = make().fit(X, y, sample_weight=weight)
     b = make().fit(noisy, y, sample_weight=weight)
     for p, q in zip(a.module_.parameters(), b.module_.parameters()):
@@ -189,7 +191,7 @@ def test_sample_weight_is_routed_through_grid_search(imbalanced_data, monkeypatc
 
     monkeypatch.setattr(imbsk.classifier, "validate_sample_weight", spy)
     with sklearn.config_context(enable_metadata_routing=True):
-        clf = (ImbalancedNetClassifier(max_epochs=1).set_fit_request(sample_weight=True)
+        clf = (ImbalancedNetClassifier(n_members=1, max_epochs=1).set_fit_request(sample_weight=True)
                .set_score_request(sample_weight=False))
         GridSearchCV(clf, {"beta": [0.9]}, cv=2, refit=False).fit(
             X, y, sample_weight=np.ones(len(y)))
@@ -202,20 +204,20 @@ def test_sample_weight_is_routed_through_grid_search(imbalanced_data, monkeypatc
 ])
 def test_bad_sample_weight(bad, match, imbalanced_data):
     with pytest.raises(ValueError, match=match):
-        ImbalancedNetClassifier(max_epochs=1).fit(*imbalanced_data, sample_weight=bad)
+        ImbalancedNetClassifier(n_members=1, max_epochs=1).fit(*imbalanced_data, sample_weight=bad)
 
 
 def test_sample_weight_with_a_row_making_sampler_is_refused(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="sample_weight cannot follow the rows SMOTE makes"):
-        ImbalancedNetClassifier(rebalance=SMOTE()).fit(X, y, sample_weight=np.ones(len(y)))
+        ImbalancedNetClassifier(n_members=1, rebalance=SMOTE()).fit(X, y, sample_weight=np.ones(len(y)))
 
 
 def test_sample_weight_follows_the_rows_a_sampler_selects(imbalanced_data):
     X, y = imbalanced_data
     weight = np.arange(len(y), dtype=np.float32)  # weight i identifies row i
     recorder = WeightRecorder()
-    ImbalancedNetClassifier(rebalance=RandomOverSampler(), max_epochs=2, callbacks=[recorder],
+    ImbalancedNetClassifier(n_members=1, rebalance=RandomOverSampler(), max_epochs=2, callbacks=[recorder],
                             random_state=0).fit(X, y, sample_weight=weight)
     for rows, weights in recorder.draws:
         np.testing.assert_array_equal(rows, X[weights.astype(int)])
