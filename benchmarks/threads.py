@@ -6,10 +6,13 @@ means one thread is faster). Each case reports batch rows x parameters, the quan
 ``torch_threads="auto"`` compares with ``imbsk.devices.SMALL_STEP``.
 
     python benchmarks/threads.py --pairs 5
+    python benchmarks/threads.py --pairs 5 --busy 2   # with 2 other busy processes (a
+                                                      # GridSearchCV(n_jobs=2) neighbour)
 """
 
 import argparse
 import json
+import multiprocessing
 import time
 
 import numpy as np
@@ -36,12 +39,32 @@ def seconds(X, y, hidden, batch, epochs, threads):
     return time.perf_counter() - start, n_parameters
 
 
+def _spin():
+    while True:
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--busy", type=int, default=0,
+                        help="processes that keep a core busy during the measurement")
+    parser.add_argument("--cases", type=int, default=len(CASES))
     args = parser.parse_args()
-    print(json.dumps({"torch_default_threads": torch.get_num_threads()}))
-    for name, (rows, features, hidden, batch, epochs) in CASES.items():
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
+    for spinner in spinners:
+        spinner.start()
+    print(json.dumps({"torch_default_threads": torch.get_num_threads(),
+                      "busy_processes": args.busy}))
+    try:
+        measure(args)
+    finally:
+        for spinner in spinners:
+            spinner.terminate()
+
+
+def measure(args):
+    for name, (rows, features, hidden, batch, epochs) in list(CASES.items())[:args.cases]:
         X, y = make_classification(rows, n_features=features, weights=[0.9], random_state=0)
         seconds(X[:500], y[:500], hidden, batch, 1, 1)  # warm-up
         one, default, ratios = [], [], []

@@ -204,7 +204,8 @@ def warn_about_fit(net, auto_budget):
     * the network predicts one class for every validation row (every other class's
       recall is 0): the minority was not learned;
     * with ``max_epochs="auto"``: the validation loss was still falling at the last epoch
-      (best there, and more than 10% below its value three quarters of the way through).
+      (best there, and more than 10% -- and 0.01 -- below its value three quarters of the
+      way through).
 
     Examples
     --------
@@ -235,7 +236,8 @@ def warn_about_fit(net, auto_budget):
     if not auto_budget or len(losses) < 8 or any(v is None for v in losses):
         return
     reference = losses[int(0.75 * (len(losses) - 1))]
-    if losses[-1] <= min(losses) and losses[-1] < 0.9 * reference:
+    if losses[-1] <= min(losses) and losses[-1] < 0.9 * reference \
+            and reference - losses[-1] > 0.01:
         warnings.warn(
             f"The validation loss was still falling at the last of {len(losses)} epochs "
             f"({reference:.4g} -> {losses[-1]:.4g} over the last quarter): the model may be "
