@@ -165,7 +165,8 @@ def _member_shell(template, params, X_fold, y_fold):
     the fold's class indices.
     """
     shell = clone(template).set_params(**params)
-    shell.fit(X_fold, y_fold, epochs=0)
+    # no training here: leave torch's threads alone (switching them costs ~5 ms a time)
+    shell.set_params(torch_threads=None).fit(X_fold, y_fold, epochs=0)
     codes = encode_labels(y_fold, shell.classes_, "the fold's classes")
     X_valid = validate_features(shell, X_fold)
     dataset_train, _ = split_with_hints(shell, shell.get_dataset(X_valid, codes), codes, False)

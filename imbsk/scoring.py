@@ -305,9 +305,11 @@ class CrossFitSelection(Callback):
     """
 
     def on_train_begin(self, net, **kwargs):
+        # the weights are kept from the first epoch on (not here: a LoadInitState callback
+        # may load others after this hook; a call without epochs keeps what it has)
         self.best_ = np.full(net._n_members(), np.inf)
         self.best_epochs_ = np.zeros(net._n_members(), dtype=int)
-        self.state_ = {name: p.detach().clone() for name, p in net.module_.named_parameters()}
+        self.state_ = None
 
     def _member_outputs(self, net, dataset):
         module = net.module_
@@ -335,6 +337,9 @@ class CrossFitSelection(Callback):
             with torch.no_grad():
                 losses.append(float(net.criterion_(member, target)))
             oof[fold] = net._codes_from_proba(to_proba(member).cpu().numpy())
+        if self.state_ is None:
+            self.state_ = {name: p.detach().clone()
+                           for name, p in net.module_.named_parameters()}
         for k, loss in enumerate(losses):
             if loss < self.best_[k]:
                 self.best_[k], self.best_epochs_[k] = loss, len(net.history)
@@ -351,6 +356,8 @@ class CrossFitSelection(Callback):
             history.record(f"valid_recall_{label}", float(recall))
 
     def on_train_end(self, net, **kwargs):
+        if self.state_ is None:  # no epoch in this call
+            return
         with torch.no_grad():
             for name, p in net.module_.named_parameters():
                 p.copy_(self.state_[name])
