@@ -30,8 +30,9 @@ from .devices import seeded
 from .ensemble import MemberStreams, cross_fit_folds, draw_member_rows, member_seeds
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
-__all__ = ["auto_epochs", "encode_validation", "resolved_epochs", "fit_input_scaling", "initialize_output_bias", "prepare_training",
-           "replace_training_rows", "restore_fitted_state", "split_with_hints"]
+__all__ = ["auto_epochs", "encode_validation", "fit_input_scaling", "initialize_output_bias",
+           "prepare_training", "replace_training_rows", "resolved_epochs",
+           "restore_fitted_state", "split_with_hints"]
 
 
 #: ``max_epochs="auto"``: at least this many optimizer steps, and at least

@@ -32,9 +32,9 @@ from .rebalance.losses import RebalancedLoss
 
 __all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSpec",
            "MemberStreams", "StackedDropout", "StackedFeatureScaling", "StackedLinear",
-           "StackedLoss", "StackedMLP",
-           "cross_fit_folds", "draw_member_rows", "ensemble_logits", "fast_dropout", "member_seeds", "member_spec",
-           "stacked_mlp", "train_members"]
+           "StackedLoss", "StackedMLP", "cross_fit_folds", "draw_member_rows",
+           "ensemble_logits", "fast_dropout", "member_seeds", "member_spec", "stacked_mlp",
+           "train_members"]
 
 #: Optimizers whose update of a parameter entry depends on that entry alone: stacking
 #: members in one tensor then changes nothing.
@@ -314,7 +314,8 @@ class MemberStreams:
 
     Examples
     --------
-    >>> streams = MemberStreams([torch.manual_seed(1).get_state(), torch.manual_seed(1).get_state()])
+    >>> state = torch.manual_seed(1).get_state()
+    >>> streams = MemberStreams([state.clone(), state.clone()])
     >>> with streams.member(0):
     ...     a = torch.rand(1)
     >>> with streams.member(1):

@@ -241,7 +241,8 @@ class LogitAdjustedLoss(RebalanceStrategy):
 
     Menon et al., *Long-tail learning via logit adjustment*, ICLR 2021, with ``pi`` the
     training class prior. On the binary classifier's single logit the offset is
-    ``tau * log(n_1 / n_0)``, the same model as two logits and a softmax. ``tau = 0`` is plain cross-entropy; ``tau = 1`` is
+    ``tau * log(n_1 / n_0)``, the same model as two logits and a softmax. ``tau = 0`` is
+    plain cross-entropy; ``tau = 1`` is
     Bayes-consistent for the balanced error and equals the balanced softmax of Ren et al.
     (NeurIPS 2020), ``CE(z + log(n_c), y)``, since ``log(pi_c) = log(n_c) - log(N)`` and
     the softmax ignores the constant. ``rebalance="logit_adjusted"`` (tau = 1) and
