@@ -18,7 +18,7 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import ValidSplit
 from skorch.utils import is_dataset, to_device
 
-from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit
+from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit, uncompiled
 from ._docstrings import SHARED_DOC, THRESHOLD_DOC
 from ._params import ParamsMixin
 from ._training import (encode_validation, fit_input_scaling, prepare_training,
@@ -107,6 +107,11 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         self.module_ = self.rebalance_.make_module(params, self._head) or MLP(**params)
         return self
 
+    def _stacked_members(self):
+        """Members in the network being trained: read from it (cheap, per batch), never
+        re-resolved from ``n_members="auto"``."""
+        return getattr(uncompiled(self.module_), "n_members", 1)
+
     def _member_link(self):
         """The probability link the members' mean is taken in (the loss's form)."""
         if self._head == "binary":
@@ -174,7 +179,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
             return super().get_iterator(dataset, training=False)
         params = self.get_params_for("iterator_train")
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
-        if self._n_members() > 1:
+        if self._stacked_members() > 1:
             batch_size = params.get("batch_size", self.batch_size)
             return MemberBatchIterator(
                 dataset, len(dataset) if batch_size == -1 else batch_size,
@@ -192,14 +197,15 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         return y_true
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if training and self._n_members() > 1:
+        members = self._stacked_members()
+        if training and members > 1:
             # member outputs (B, K, ...): the loss of all members' rows times K, i.e. the
             # sum of the members' losses (batches are of one size): each member's
             # gradient is its own loss's
             y_pred = y_pred.reshape(-1, *y_pred.shape[2:])
             y_true = (tuple(t.reshape(-1) for t in y_true) if isinstance(y_true, (tuple, list))
                       else y_true.reshape(-1))
-            return self._n_members() * self._one_loss(y_pred, y_true, X, training)
+            return members * self._one_loss(y_pred, y_true, X, training)
         return self._one_loss(y_pred, y_true, X, training)
 
     def _one_loss(self, y_pred, y_true, X, training):
@@ -211,7 +217,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
 
     def train_step_single(self, batch, **fit_params):
         step = super().train_step_single(batch, **fit_params)
-        members = self._n_members()
+        members = self._stacked_members()
         if members > 1:  # the history's train_loss: the members' mean
             step["loss"] = step["loss"] / members
         return step
