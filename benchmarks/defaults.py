@@ -33,7 +33,7 @@ from imbsk.datasets import imbalance_ratio, list_keel, load_keel, make_long_tail
 
 #: The defaults before issue "Good by default" (what a user got from no arguments).
 PREVIOUS_DEFAULT = dict(rebalance=None, max_epochs=30, preprocess=None, torch_threads=None,
-                        n_members=1)
+                        n_members=1, module__dropout=0.1, module__linear_shortcut=False)
 
 
 def encoder(X, scale):
@@ -56,7 +56,7 @@ METHODS = {
 }
 
 
-def keel_table():
+def keel_table(csv="benchmarks/results/defaults_keel.csv"):
     rows = []
     for name in list_keel():
         X, y = load_keel(name, return_X_y=True)
@@ -73,7 +73,7 @@ def keel_table():
                                      y[test], model.predict(X.iloc[test])),
                                  fit_seconds=seconds))
     results = pd.DataFrame(rows)
-    results.to_csv("benchmarks/results/defaults_keel.csv", index=False)
+    results.to_csv(csv, index=False)
     per = results.groupby(["method", "dataset"]).agg(
         mean=("balanced_accuracy", "mean"), std=("balanced_accuracy", "std"),
         seconds=("fit_seconds", "mean"))
@@ -132,12 +132,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0,
                         help="seeds numpy's and torch's global generators, which an "
                              "estimator with random_state=None draws from: the run repeats")
+    parser.add_argument("--csv", default="benchmarks/results/defaults_keel.csv",
+                        help="where the KEEL part writes its per-fold results")
     args = parser.parse_args()
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     parts = args.parts.split(",")
     if "keel" in parts:
-        keel_table()
+        keel_table(args.csv)
     if "time" in parts:
         fit_time()
     if "digits" in parts:

@@ -22,7 +22,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
@@ -97,11 +98,59 @@ CONFIGS = {
                            member_sampling="cross_fit", module__dropout=0.3, scaling="iqr"),
     "cf5_d05_la": dict(rebalance="logit_adjusted", steps=500, n_members=5,
                        member_sampling="cross_fit", module__dropout=0.5),
+    # round 6: the defaults of the call ("default": the rows of defaults_explore6*.csv and
+    # defaults_nested6.csv ran before round 6's choice, i.e. as "round5_default"; those of
+    # defaults_explore7.csv with the linear shortcut), linear members, a linear shortcut
+    "default": dict(),
+    "round5_default": dict(module__linear_shortcut=False),
+    "cf5_lin_la": dict(rebalance="logit_adjusted", steps=500, n_members=5,
+                       member_sampling="cross_fit", module__hidden_units=()),
+    "cf5_lin_la_lr1e-2": dict(rebalance="logit_adjusted", steps=500, n_members=5, lr=1e-2,
+                              member_sampling="cross_fit", module__hidden_units=()),
+    "cf5_lin_la_lr3e-2_s2000": dict(rebalance="logit_adjusted", steps=2000, n_members=5,
+                                    lr=3e-2, member_sampling="cross_fit",
+                                    module__hidden_units=()),
+    # wide and deep: a linear shortcut beside the MLP, its own learning rate
+    "wd": dict(module__linear_shortcut=True, module__shortcut_lr=None),
+    "wd_lr1e-2": dict(module__linear_shortcut=True,
+                      optimizer__param_groups=[("shortcut.*", {"lr": 1e-2})]),
+    "wd_lr3e-2": dict(module__linear_shortcut=True,
+                      optimizer__param_groups=[("shortcut.*", {"lr": 3e-2})]),
+    "wd_lr1e-1": dict(module__linear_shortcut=True,
+                      optimizer__param_groups=[("shortcut.*", {"lr": 1e-1})]),
+    "wd_lr3e-2_d05": dict(module__linear_shortcut=True, module__dropout=0.5,
+                          optimizer__param_groups=[("shortcut.*", {"lr": 3e-2})]),
+    "wd_lr3e-2_l2": dict(module__linear_shortcut=True, optimizer__param_groups=[
+        ("shortcut.*", {"lr": 3e-2, "weight_decay": 1e-3})]),
+    "wd_lr3e-1": dict(module__linear_shortcut=True,
+                      optimizer__param_groups=[("shortcut.*", {"lr": 3e-1})]),
+    "wd_lr1e-1_s1000": dict(module__linear_shortcut=True, steps=1000,
+                            optimizer__param_groups=[("shortcut.*", {"lr": 1e-1})]),
+    # round 7: around the shortcut (now the MLP's default: module__shortcut_lr=0.1)
+    "sc_x8": dict(n_members=8),
+    "sc_x10": dict(n_members=10),
+    "sc_d05": dict(module__dropout=0.5),
+    "sc_d01": dict(module__dropout=0.1),
+    # round 8: the loss under the shortcut
+    "sc_inverse": dict(rebalance="inverse"),
+    "sc_ldam_drw": dict(rebalance="ldam_drw"),
 }
 
 
+#: Configurations of rounds 1-5 and the linear ones ran before the MLP had a shortcut (and,
+#: unless they say otherwise, with the MLP's dropout of then, 0.1).
+WITHOUT_SHORTCUT = set(list(CONFIGS)[:list(CONFIGS).index("default")]) | {
+    "cf5_lin_la", "cf5_lin_la_lr1e-2", "cf5_lin_la_lr3e-2_s2000"}
+
+
 def make(config, seed, n_rows):
+    if config == "logreg":  # the peer, for reference (behind its own scaler)
+        return make_pipeline(StandardScaler(), LogisticRegression(
+            class_weight="balanced", max_iter=1000))
     params = dict(CONFIGS[config])
+    if config in WITHOUT_SHORTCUT:
+        params.setdefault("module__linear_shortcut", False)
+        params.setdefault("module__dropout", 0.1)
     imbsk.modules.SCALING_VARIANT = params.pop("scaling", "normal")
     if callable(params.get("callbacks")):
         params["callbacks"] = params["callbacks"]()

@@ -44,7 +44,8 @@ METRICS = {
 
 
 class _PlainSkorchMLP:
-    """Peer: plain skorch with cross-entropy, the same MLP, labels encoded by hand."""
+    """Peer: plain skorch with cross-entropy, the MLP's hidden layers without its linear
+    shortcut (whose own learning rate is imbsk's), labels encoded by hand."""
 
     def __init__(self, epochs, device, random_state):
         self.epochs, self.device, self.random_state = epochs, device, random_state
@@ -54,6 +55,7 @@ class _PlainSkorchMLP:
         torch.manual_seed(self.random_state)
         self.net_ = NeuralNetClassifier(
             MLP, module__n_features=X.shape[1], module__n_outputs=len(self.encoder_.classes_),
+            module__linear_shortcut=False,
             criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
             max_epochs=self.epochs, batch_size=128, iterator_train__shuffle=True,
             device=self.device, verbose=0,

@@ -29,7 +29,7 @@ from .data import BatchIterator, TabularDataset, dataset_targets
 from .decision import BinaryDecisionMixin, DecisionMixin
 from .ensemble import MemberBatchIterator, MemberStreams, member_seeds, stacked_mlp
 from .devices import auto_threads, resolve_device, resolved_device, seeded, torch_threads
-from .modules import MLP
+from .modules import MLP, shortcut_param_groups
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
 from .scoring import (CrossFitSelection, MemberScores, check_validation_coverage, default_callbacks,
@@ -99,6 +99,8 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                 "before initialize()."
             )
         params.setdefault("n_outputs", self._n_outputs())
+        if not self.rebalance_.linear_shortcut:
+            params.setdefault("linear_shortcut", False)
         n_members = self._n_members()
         if n_members > 1:  # K members, each initialised under its own seed
             self.module_, self.member_rng_states_ = stacked_mlp(
@@ -106,6 +108,23 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
             return self
         self.module_ = self.rebalance_.make_module(params, self._head) or MLP(**params)
         return self
+
+    def get_params_for_optimizer(self, prefix, named_parameters, module=None):
+        # skorch's (lr, optimizer__*, param_groups), and the built-in MLP's linear shortcut
+        # in a group of its own rate (module__shortcut_lr); module: whose parameters these
+        # are (default: module_)
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        module = getattr(self, "module_", None) if module is None else module
+        if prefix == "optimizer" and module is not None:
+            args = (shortcut_param_groups(args[0], uncompiled(module)), *args[1:])
+        return args, kwargs
+
+    def _optimizer_for(self, module):
+        """This estimator's optimizer, set up as ``fit`` would, for another ``module``
+        (the stacked members of a batched search)."""
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", module.named_parameters(), module=module)
+        return self.optimizer(*args, **kwargs)
 
     def _stacked_members(self):
         """Members in the network being trained: read from it (cheap, per batch), never

@@ -27,7 +27,8 @@ from sklearn.utils import check_random_state
 
 from .data import _base_and_rows, sampler_order
 from .devices import seeded
-from .modules import MLP, FeatureScaling, feature_scaling
+from .modules import (MLP, FeatureScaling, feature_scaling, shortcut_param_groups,
+                      wide_and_deep_logits)
 from .rebalance.losses import RebalancedLoss
 
 __all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSpec",
@@ -208,6 +209,8 @@ class StackedMLP(nn.Module):
         As :class:`imbsk.modules.MLP` (no batch normalisation: its statistics would mix
         the members).
     link : {"softmax", "sigmoid", "binary"}, default="softmax"
+    linear_shortcut, shortcut_lr
+        As :class:`imbsk.modules.MLP`: each member's own linear shortcut.
 
     Examples
     --------
@@ -217,7 +220,7 @@ class StackedMLP(nn.Module):
     """
 
     def __init__(self, n_members, n_features, n_outputs, hidden_units=(64, 64), dropout=0.3,
-                 activation=nn.ReLU, link="softmax"):
+                 activation=nn.ReLU, link="softmax", linear_shortcut=True, shortcut_lr=0.1):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"module__dropout must be in [0, 1), got {dropout!r}.")
@@ -228,6 +231,9 @@ class StackedMLP(nn.Module):
                 layers.append(StackedDropout(dropout))
             width = units
         self.hidden = nn.Sequential(*layers)
+        self.shortcut = (StackedLinear(n_members, n_features, n_outputs) if linear_shortcut
+                         else None)
+        self.shortcut_lr = shortcut_lr
         self.output = StackedLinear(n_members, width, n_outputs)
         self.n_members = n_members
         self.link = link
@@ -236,7 +242,6 @@ class StackedMLP(nn.Module):
     def from_members(cls, members, link="softmax"):
         """Stack initialised :class:`~imbsk.modules.MLP` s (same sizes) into one module."""
         first = members[0]
-        linears = [m for m in first.modules() if isinstance(m, nn.Linear)]
         if any(isinstance(m, nn.BatchNorm1d) for m in first.modules()):
             raise ValueError("n_members > 1 does not support module__batch_norm=True (its "
                              "statistics would mix the members); use batch_norm=False.")
@@ -244,10 +249,11 @@ class StackedMLP(nn.Module):
         activation = next((type(m) for m in first.hidden
                            if not isinstance(m, (nn.Linear, nn.Dropout, FeatureScaling))),
                           nn.ReLU)
-        stacked = cls(len(members), linears[0].in_features, linears[-1].out_features,
-                      tuple(layer.out_features for layer in linears[:-1]), dropout,
-                      activation, link)
-        targets = [m for m in stacked.modules() if isinstance(m, StackedLinear)]
+        stacked = cls(len(members), first.hidden[0].center.shape[-1],
+                      first.output.out_features,
+                      _hidden_units(first), dropout, activation, link,
+                      first.shortcut is not None, first.shortcut_lr)
+        targets = _member_linears(stacked)
         scaling = stacked.hidden[0]
         with torch.no_grad():
             for k, member in enumerate(members):
@@ -255,27 +261,26 @@ class StackedMLP(nn.Module):
                 scaling.center[k, 0].copy_(source.center)
                 scaling.scale[k, 0].copy_(source.scale)
                 scaling.bound[k].fill_(float(source.bound))
-                sources = [m for m in member.modules() if isinstance(m, nn.Linear)]
-                for target, source in zip(targets, sources):
+                for target, source in zip(targets, _member_linears(member), strict=True):
                     target.weight[k].copy_(source.weight)
                     target.bias[k].copy_(source.bias)
         return stacked
 
     def member(self, k):
         """Member ``k`` as a stand-alone :class:`~imbsk.modules.MLP` (a copy)."""
-        linears = [m for m in self.modules() if isinstance(m, StackedLinear)]
+        linears = _member_linears(self)
         dropout = next((m.p for m in self.modules() if isinstance(m, nn.Dropout)), 0.0)
         activation = next((type(m) for m in self.hidden if not isinstance(
             m, (StackedLinear, nn.Dropout, StackedFeatureScaling))), nn.ReLU)
-        mlp = MLP(linears[0].in_features, linears[-1].out_features,
-                  tuple(layer.out_features for layer in linears[:-1]), dropout, activation)
+        mlp = MLP(self.hidden[0].center.shape[-1], self.output.out_features,
+                  _hidden_units(self), dropout, activation,
+                  linear_shortcut=self.shortcut is not None, shortcut_lr=self.shortcut_lr)
         with torch.no_grad():
             scaling, stacked_scaling = feature_scaling(mlp), self.hidden[0]
             scaling.center.copy_(stacked_scaling.center[k, 0])
             scaling.scale.copy_(stacked_scaling.scale[k, 0])
             scaling.bound.fill_(float(stacked_scaling.bound[k]))
-            for target, source in zip([m for m in mlp.modules() if isinstance(m, nn.Linear)],
-                                      linears):
+            for target, source in zip(_member_linears(mlp), linears, strict=True):
                 target.weight.copy_(source.weight[k])
                 target.bias.copy_(source.bias[k])
         return mlp
@@ -289,7 +294,7 @@ class StackedMLP(nn.Module):
     def member_logits(self, X):
         """Each member's logits ``(K, N, C)`` (``(K, N)`` with one output) for ``X`` of
         shape ``(K, N, F)`` (member k's rows in slice k) or ``(N, F)`` (shared rows)."""
-        logits = self.output(self.hidden(X))
+        logits = wide_and_deep_logits(self, X)
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
     def forward(self, X):
@@ -298,6 +303,19 @@ class StackedMLP(nn.Module):
         if X.dim() == 3:
             return self.member_logits(X.transpose(0, 1)).transpose(0, 1)
         return ensemble_logits(self.member_logits(X), self.link)
+
+
+def _hidden_units(module):
+    """The hidden layers' widths of an (Stacked)MLP."""
+    return tuple(m.out_features for m in module.hidden
+                 if isinstance(m, (nn.Linear, StackedLinear)))
+
+
+def _member_linears(module):
+    """The linear layers of an (Stacked)MLP in a fixed order: hidden, output, shortcut."""
+    layers = [m for m in module.hidden if isinstance(m, (nn.Linear, StackedLinear))]
+    layers.append(module.output)
+    return layers + ([module.shortcut] if module.shortcut is not None else [])
 
 
 class MemberStreams:
@@ -489,9 +507,8 @@ class MemberSpec:
     sample_weight: np.ndarray = None
 
 
-def train_members(X, codes, members, *, link, optimizer=torch.optim.Adam,
-                  optimizer_params=None, lr=1e-3, batch_size=128, max_epochs=30,
-                  device="cpu"):
+def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=128,
+                  max_epochs=30, device="cpu"):
     """Train the members as one stacked network for ``max_epochs`` epochs.
 
     Each epoch, member k visits its rows in its own random order (drawn from its stream
@@ -507,7 +524,12 @@ def train_members(X, codes, members, *, link, optimizer=torch.optim.Adam,
     members : list of MemberSpec
     link : str
         The probability link of the members (for the returned module's ensemble output).
-    optimizer, optimizer_params, lr, batch_size, max_epochs, device
+    make_optimizer : callable or None, default=None
+        ``make_optimizer(module)`` returns the optimizer of the stacked module (the
+        estimators' ``optimizer``, ``lr``, ``optimizer__*`` and the shortcut's group).
+        None: Adam with lr 1e-3 and the shortcut's own group
+        (:func:`~imbsk.modules.shortcut_param_groups`).
+    batch_size, max_epochs, device
         As the estimators' parameters.
 
     Returns
@@ -530,7 +552,8 @@ def train_members(X, codes, members, *, link, optimizer=torch.optim.Adam,
     X, codes = X.to(device), codes.to(device)
     module = StackedMLP.from_members([m.module for m in members], link=link).to(device)
     criterion = StackedLoss.from_losses([m.criterion for m in members]).to(device)
-    opt = optimizer(module.parameters(), lr=lr, **(optimizer_params or {}))
+    opt = (make_optimizer(module) if make_optimizer is not None else torch.optim.Adam(
+        shortcut_param_groups([{"params": list(module.parameters())}], module), lr=1e-3))
     streams = MemberStreams([m.rng_state for m in members])  # a list of its own
     sizes = np.array([len(m.rows) for m in members])
     batch = min(batch_size, int(sizes.max())) if batch_size != -1 else int(sizes.max())

@@ -213,8 +213,7 @@ def _train_batch(template, jobs, X, y, folds):
     with first._on_device(), seeded(_stack_seed(members)):
         device = first.device
         module, losses = train_members(
-            X_all, codes_all, members, link=first._link(), optimizer=first.optimizer,
-            optimizer_params=first.get_params_for("optimizer"), lr=first.lr,
+            X_all, codes_all, members, link=first._link(), make_optimizer=first._optimizer_for,
             batch_size=first.batch_size, max_epochs=epochs, device=device)
     for k, shell in enumerate(shells):
         with torch.no_grad():

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 __all__ = ["MLP", "FeatureScaling", "feature_scaling", "output_layer", "robust_scaling_params",
-           "smooth_clip"]
+           "shortcut_param_groups", "smooth_clip", "wide_and_deep_logits", "zero_linear"]
 
 #: Rows used to fit the scaling statistics (a random subset of larger inputs).
 SCALING_ROWS = 100_000
@@ -202,12 +202,25 @@ class MLP(nn.Module):
     activation : nn.Module class, default=nn.ReLU
     batch_norm : bool, default=False
         Batch normalisation after each hidden linear layer.
+    linear_shortcut : bool, default=True
+        Add a linear model of the scaled inputs to the logits ("wide and deep", Cheng et
+        al. 2016): :attr:`shortcut`, initialised to zero. On small tables whose minority
+        is nearly linear (where a balanced logistic regression wins) the MLP alone overfits
+        before it finds that direction; chosen by nested validation (RESULTS.md §10e).
+    shortcut_lr : float or None, default=0.1
+        Learning rate of the shortcut's parameters (their own optimizer parameter group,
+        :func:`shortcut_param_groups`): a linear model of unit-scale inputs needs steps
+        a hundred times those of the hidden layers to converge in the default budget.
+        None: the estimator's ``lr``. An ``optimizer__param_groups`` entry that matches
+        ``shortcut.*`` takes precedence.
 
     Attributes
     ----------
     hidden : nn.Sequential
         The feature layers (the representation), starting with the input
         :class:`FeatureScaling` (the identity until the estimator fits it).
+    shortcut : nn.Linear or None
+        The linear part of the logits (``linear_shortcut=True``), else None.
     output : nn.Linear
         The classifier layer, whose bias re-balancing strategies may initialise.
 
@@ -220,10 +233,13 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs, hidden_units=(64, 64), dropout=0.3,
-                 activation=nn.ReLU, batch_norm=False):
+                 activation=nn.ReLU, batch_norm=False, linear_shortcut=True, shortcut_lr=0.1):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"module__dropout must be in [0, 1), got {dropout!r}.")
+        if shortcut_lr is not None and not shortcut_lr > 0:
+            raise ValueError(f"module__shortcut_lr must be a positive float or None, got "
+                             f"{shortcut_lr!r}.")
         layers = [FeatureScaling(n_features)]  # the identity unless the estimator fits it
         width = n_features
         for units in hidden_units:
@@ -235,8 +251,85 @@ class MLP(nn.Module):
                 layers.append(nn.Dropout(dropout))
             width = units
         self.hidden = nn.Sequential(*layers)
-        self.output = nn.Linear(width, n_outputs)
+        self.shortcut = zero_linear(n_features, n_outputs) if linear_shortcut else None
+        self.shortcut_lr = shortcut_lr
+        self.output = nn.Linear(width, n_outputs)  # registered last: see output_layer
 
     def forward(self, X):
-        logits = self.output(self.hidden(X))
+        logits = wide_and_deep_logits(self, X)
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
+
+
+def wide_and_deep_logits(module, X):
+    """``module.output(module.hidden(X))``, plus ``module.shortcut`` of the scaled inputs
+    (the output of ``module.hidden[0]``) when the module has one: the MLP's logits.
+
+    Examples
+    --------
+    >>> net = MLP(3, 2, (4,))
+    >>> x = torch.randn(5, 3)
+    >>> torch.equal(wide_and_deep_logits(net, x), net.output(net.hidden(x)))  # shortcut 0
+    True
+    """
+    if module.shortcut is None:
+        return module.output(module.hidden(X))
+    scaled = module.hidden[0](X)
+    return module.output(module.hidden[1:](scaled)) + module.shortcut(scaled)
+
+
+def shortcut_param_groups(param_groups, module):
+    """Move the parameters of ``module.shortcut`` into a group of their own learning rate.
+
+    Only from the default group (the one with no options of its own, last in skorch's
+    list): a group the user configured keeps its parameters.
+
+    Parameters
+    ----------
+    param_groups : list of dict
+        Optimizer parameter groups (``{"params": [...], **options}``).
+    module : nn.Module
+        A network with ``shortcut`` and ``shortcut_lr`` attributes (the built-in MLP,
+        stacked or not); any other module leaves the groups as they are.
+
+    Returns
+    -------
+    list of dict
+
+    Examples
+    --------
+    >>> net = MLP(3, 2, (4,))
+    >>> groups = shortcut_param_groups([{"params": list(net.parameters())}], net)
+    >>> [(len(g["params"]), g.get("lr")) for g in groups]
+    [(4, None), (2, 0.1)]
+    """
+    shortcut, lr = getattr(module, "shortcut", None), getattr(module, "shortcut_lr", None)
+    if shortcut is None or lr is None:
+        return param_groups
+    own = {id(p) for p in shortcut.parameters()}
+    groups, moved = [], []
+    for group in param_groups:
+        if set(group) == {"params"}:
+            params = list(group["params"])
+            moved += [p for p in params if id(p) in own]
+            group = {"params": [p for p in params if id(p) not in own]}
+        if group["params"]:
+            groups.append(group)
+    return groups + ([{"params": moved, "lr": lr}] if moved else [])
+
+
+def zero_linear(in_features, out_features):
+    """An ``nn.Linear`` whose weight and bias start at zero (adds nothing at first).
+
+    Made without a random initialisation: the layers made after it draw the numbers
+    they would draw without it.
+
+    Examples
+    --------
+    >>> zero_linear(3, 2)(torch.ones(1, 3)).tolist()
+    [[0.0, 0.0]]
+    """
+    layer = nn.utils.skip_init(nn.Linear, in_features, out_features)  # draws no numbers
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.bias.zero_()
+    return layer

@@ -228,8 +228,9 @@ def warn_about_fit(net, auto_budget):
         warnings.warn(
             f"After training, {type(net).__name__} predicts one class ({label}) for every "
             "validation row: the other classes were not learned. Try a re-balancing "
-            "strategy (rebalance='inverse', the default), more training "
-            "(max_epochs='auto' or a larger number) or preprocess='auto' for raw features.",
+            "strategy (rebalance='auto', the default, or 'inverse'), more training "
+            "(max_epochs='auto', the default, or a larger number) or preprocess='auto' (the "
+            "default) for raw features.",
             UserWarning, stacklevel=4)
         return
     losses = [row.get("valid_loss") for row in net.history]

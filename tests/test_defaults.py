@@ -17,6 +17,7 @@ from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk._training import auto_epochs
 from imbsk.devices import torch_threads
 from imbsk.modules import MLP, FeatureScaling, feature_scaling, robust_scaling_params
+from imbsk.rebalance import ClassifierRetraining
 
 X, Y = make_classification(800, n_features=6, n_informative=4, weights=[0.85],
                            random_state=0)
@@ -135,11 +136,13 @@ def test_threads_lowered_for_a_small_network_and_restored():
 
 
 def test_warning_when_a_fit_predicts_one_class():
-    # plain cross-entropy on KEEL glass2 (IR 11.6): only the majority class is predicted
+    # plain cross-entropy on KEEL glass2 (IR 11.6), 30 epochs, no linear shortcut: only
+    # the majority class is predicted
     from imbsk.datasets import load_keel
     data, target = load_keel("glass2", return_X_y=True)
     with pytest.warns(UserWarning, match="predicts one class"):
-        ImbalancedNetClassifier(rebalance=None, max_epochs=30, random_state=0).fit(data, target)
+        ImbalancedNetClassifier(rebalance=None, max_epochs=30, module__linear_shortcut=False,
+                                random_state=0).fit(data, target)
 
 
 def test_no_warning_from_a_fit_that_learned():
@@ -152,9 +155,9 @@ def test_warning_when_the_auto_budget_ran_out_while_improving(monkeypatch):
     import imbsk._training as training
     monkeypatch.setattr(training, "AUTO_MIN_EPOCHS", 8)
     monkeypatch.setattr(training, "AUTO_MIN_STEPS", 8)
-    with pytest.warns(UserWarning, match="still falling"):
+    with pytest.warns(UserWarning, match="still falling"):  # a slow learner: small lr
         ImbalancedNetBinaryClassifier(max_epochs="auto", lr=3e-4, n_members=1,
-                                      random_state=0).fit(X, Y)
+                                      module__shortcut_lr=None, random_state=0).fit(X, Y)
 
 
 def test_defaults_score_on_a_raw_table():
@@ -168,3 +171,48 @@ def test_defaults_score_on_a_raw_table():
         train = np.arange(len(target)) % 4 != 0
         clf.fit(features[train], target[train])
         assert balanced_accuracy_score(target[~train], clf.predict(features[~train])) > 0.8
+
+
+def _shortcut_groups(clf):
+    shortcut = {id(p) for p in clf.module_.shortcut.parameters()}
+    return [(group["lr"], {id(p) for p in group["params"]} == shortcut)
+            for group in clf.optimizer_.param_groups
+            if shortcut & {id(p) for p in group["params"]}]
+
+
+@pytest.mark.parametrize("Estimator", [ImbalancedNetClassifier, ImbalancedNetBinaryClassifier])
+def test_linear_shortcut_learns_with_its_own_rate(Estimator):
+    X, y = make_classification(300, 6, weights=[0.9], random_state=0)
+    clf = Estimator(max_epochs=3, random_state=0).fit(X, y)
+    assert _shortcut_groups(clf) == [(0.1, True)]  # its own group, module__shortcut_lr
+    assert clf.module_.shortcut.weight.abs().sum() > 0  # it started at zero and learned
+    assert all(g["lr"] == clf.lr for g in clf.optimizer_.param_groups
+               if g["lr"] != 0.1)
+
+    mine = Estimator(max_epochs=1, random_state=0,
+                     optimizer__param_groups=[("shortcut.*", {"lr": 0.5})]).fit(X, y)
+    assert _shortcut_groups(mine) == [(0.5, True)]  # the user's group wins
+    same = Estimator(max_epochs=1, n_members=1, module__shortcut_lr=None).fit(X, y)
+    assert [g["lr"] for g in same.optimizer_.param_groups] == [same.lr]
+    off = Estimator(max_epochs=1, module__linear_shortcut=False).fit(X, y)
+    assert off.module_.shortcut is None
+
+
+@pytest.mark.parametrize("rebalance", [ClassifierRetraining(crt_epochs=2), "tau_norm",
+                                       ["inverse", "tau_norm"]])
+def test_strategies_on_the_classifier_train_without_the_shortcut(rebalance):
+    X, y = make_classification(300, 6, weights=[0.9], random_state=0)
+    clf = ImbalancedNetClassifier(rebalance=rebalance, max_epochs=4, random_state=0)
+    assert clf.fit(X, y).module_.shortcut is None
+
+
+def test_bbn_refuses_a_linear_shortcut():
+    X, y = make_classification(300, 6, weights=[0.9], random_state=0)
+    with pytest.raises(ValueError, match="no linear shortcut"):
+        ImbalancedNetClassifier(rebalance="bbn", module__linear_shortcut=True,
+                                max_epochs=1).fit(X, y)
+
+
+def test_bad_shortcut_learning_rate():
+    with pytest.raises(ValueError, match="module__shortcut_lr"):
+        MLP(3, 2, shortcut_lr=0.0)

@@ -116,6 +116,8 @@ def test_stacked_loss_refuses_what_it_cannot_stack():
 def test_stacked_mlp_members_are_the_stacked_networks():
     torch.manual_seed(0)
     mlps = [MLP(5, 3, (8, 4), dropout=0.0) for _ in range(3)]
+    for mlp in mlps:  # the shortcut starts at zero: give it weights to copy
+        torch.nn.init.normal_(mlp.shortcut.weight)
     stacked = StackedMLP.from_members(mlps).eval()
     x = torch.randn(6, 5)
     with torch.no_grad():

@@ -67,6 +67,16 @@ def test_stacked_candidates_score_as_separate_fits(name, monkeypatch):
     assert stacks == [n_trained * 3]  # one stack: every trained candidate x fold
 
 
+def test_optimizer_settings_reach_the_stacked_members():
+    """The estimator's optimizer, its options and param groups (the shortcut's here) train
+    the stack as they train a separate fit."""
+    estimator = ImbalancedNetClassifier(
+        rebalance="cb_focal", optimizer=torch.optim.AdamW, optimizer__weight_decay=0.1,
+        optimizer__param_groups=[("shortcut.*", {"lr": 0.3})], **EXACT)
+    batched, plain = _both(estimator, {"beta": [0.9, 0.999]})
+    _assert_same_scores(batched, plain)
+
+
 def test_binary_head_and_threshold(monkeypatch):
     grid = {"beta": [0.9, 0.999], "gamma": [0.0, 1.0], "threshold": [0.3, 0.5]}
     batched, plain = _both(ImbalancedNetBinaryClassifier(rebalance="cb_focal", **EXACT), grid,

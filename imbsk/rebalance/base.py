@@ -60,6 +60,11 @@ class RebalanceStrategy(BaseEstimator):
     #: ``n_members="auto"`` then trains one network, and batched searches fit it alone.
     draws_rows = False
 
+    #: Whether the built-in MLP keeps its linear shortcut (``module__linear_shortcut``
+    #: unset) under this strategy; not for strategies that re-train, normalise or rebuild
+    #: the classifier: the shortcut is a second classifier they would not see.
+    linear_shortcut = True
+
     def check_head(self, head, estimator_name):
         """Raise ``ValueError`` if this strategy cannot work with ``head``."""
         if head not in self.heads:

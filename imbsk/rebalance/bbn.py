@@ -59,6 +59,8 @@ class BilateralMLP(nn.Module):
     ----------
     n_features, n_outputs, hidden_units, dropout, activation, batch_norm
         As :class:`imbsk.modules.MLP`; ``hidden_units`` needs at least one layer.
+    linear_shortcut : False
+        BBN's network has no linear shortcut (True raises a ValueError).
 
     Examples
     --------
@@ -68,15 +70,19 @@ class BilateralMLP(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs, hidden_units=(64, 64), dropout=0.1,
-                 activation=nn.ReLU, batch_norm=False):
+                 activation=nn.ReLU, batch_norm=False, linear_shortcut=False):
         super().__init__()
+        if linear_shortcut:
+            raise ValueError("rebalance='bbn' builds its own two-branch network, which has "
+                             "no linear shortcut; drop module__linear_shortcut=True.")
         hidden_units = tuple(hidden_units)
         if not hidden_units:
             raise ValueError(
                 "BBN needs at least one hidden layer to form its two branches; pass "
                 "module__hidden_units with one or more widths."
             )
-        options = {"dropout": dropout, "activation": activation, "batch_norm": batch_norm}
+        options = {"dropout": dropout, "activation": activation, "batch_norm": batch_norm,
+                   "linear_shortcut": False}
         shared = MLP(n_features, 1, hidden_units=hidden_units[:-1], **options)
         width = shared.output.in_features
         self.shared = shared.hidden
@@ -198,6 +204,8 @@ class BilateralBranchNetwork(RebalanceStrategy):
     """
 
     stackable = False  # acts on the output layer / builds its own network
+
+    linear_shortcut = False  # builds its own network
 
     def check_net(self, net):
         if net.module is not None:

@@ -72,6 +72,10 @@ class Compose(RebalanceStrategy):
         return all(s.stackable for s in self.strategies)
 
     @property
+    def linear_shortcut(self):
+        return all(s.linear_shortcut for s in self.strategies)
+
+    @property
     def draws_rows(self):
         return any(s.draws_rows for s in self.strategies)
 

@@ -196,6 +196,8 @@ class ClassifierRetraining(RebalanceStrategy):
 
     stackable = False  # acts on the output layer / builds its own network
 
+    linear_shortcut = False  # re-trains the output layer alone
+
     _parameter_constraints = {
         "crt_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "crt_lr": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
@@ -285,6 +287,8 @@ class TauNormalization(RebalanceStrategy):
     """
 
     stackable = False  # acts on the output layer / builds its own network
+
+    linear_shortcut = False  # normalises the output layer's weights alone
 
     _parameter_constraints = {
         "tau_norm": [Interval(numbers.Real, 0.0, None, closed="left")],
