@@ -266,7 +266,7 @@ def wide_and_deep_logits(module, X):
 
     Examples
     --------
-    >>> net = MLP(3, 2, (4,))
+    >>> net = MLP(3, 2, (4,)).eval()  # no dropout
     >>> x = torch.randn(5, 3)
     >>> torch.equal(wide_and_deep_logits(net, x), net.output(net.hidden(x)))  # shortcut 0
     True
