@@ -18,7 +18,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from skorch.callbacks import Checkpoint, LoadInitState
+from skorch.callbacks import Checkpoint, LoadInitState, TrainEndCheckpoint
 
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk.rebalance import ALIASES
@@ -57,10 +57,14 @@ def _save_params(make, X, y, tmp_path):
 
 
 def _checkpoint(make, X, y, tmp_path):
-    """Resume from the last epoch's checkpoint with ``epochs=0``: no training after loading."""
-    fitted = make(callbacks=[Checkpoint(monitor=None, dirname=tmp_path)]).fit(X, y)
+    """skorch's ``TrainEndCheckpoint``, then ``LoadInitState`` and ``epochs=0``: the fitted
+    model comes back without training. (A per-epoch ``Checkpoint`` holds that epoch's
+    weights, as with skorch's ``EarlyStopping(load_best=True)``: cross-fitted members keep
+    their best epochs, which may be earlier ones; see ``test_an_epoch_checkpoint_...``.)"""
+    fitted = make(callbacks=[TrainEndCheckpoint(dirname=tmp_path)]).fit(X, y)
+    saved = TrainEndCheckpoint(dirname=tmp_path)
     resumed = make(random_state=1,  # a different seed: only the load can make them equal
-                   callbacks=[LoadInitState(Checkpoint(monitor=None, dirname=tmp_path))])
+                   callbacks=[saved, LoadInitState(saved)])
     return fitted, resumed.fit(X, y, epochs=0)
 
 
@@ -94,5 +98,27 @@ def test_round_trip_keeps_predictions(Estimator, alias, trip, device, tmp_path):
         max_epochs=12 if alias == "crt" else 3,  # crt: crt_epochs=10 < max_epochs
         random_state=0)
     fitted, restored = ROUND_TRIPS[trip](make, X, y, tmp_path)
-    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    if trip == "checkpoint" and alias == "tau_norm":
+        # the resumed call's end normalises the saved (normalised) classifier once more:
+        # w / |w| is idempotent up to float rounding
+        np.testing.assert_allclose(restored.predict_proba(X), fitted.predict_proba(X),
+                                   rtol=0, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+
+
+def test_an_epoch_checkpoint_resumes_that_epochs_members(tmp_path):
+    """Cross-fitted members end at their best epochs; a per-epoch ``Checkpoint`` saved the
+    last epoch. Resuming from it with ``epochs=0`` gives that epoch's members, as loading
+    it by hand does."""
+    make = functools.partial(ImbalancedNetClassifier, max_epochs=40, random_state=0)
+    fitted = make(callbacks=[Checkpoint(monitor=None, dirname=tmp_path)]).fit(X_MULTI, Y_MULTI)
+    assert min(fitted.member_best_epochs_) < 40  # a member kept an earlier epoch
+    resumed = make(callbacks=[LoadInitState(Checkpoint(monitor=None, dirname=tmp_path))])
+    resumed.fit(X_MULTI, Y_MULTI, epochs=0)
+    by_hand = make(module__n_features=6, classes=[0, 1, 2]).initialize()
+    by_hand.load_params(checkpoint=Checkpoint(monitor=None, dirname=tmp_path))
+    np.testing.assert_array_equal(resumed.predict_proba(X_MULTI),
+                                  by_hand.predict_proba(X_MULTI))
+    assert not np.array_equal(resumed.predict_proba(X_MULTI), fitted.predict_proba(X_MULTI))
