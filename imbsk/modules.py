@@ -212,7 +212,9 @@ class MLP(nn.Module):
         :func:`shortcut_param_groups`): a linear model of unit-scale inputs needs steps
         a hundred times those of the hidden layers to converge in the default budget.
         None: the estimator's ``lr``. An ``optimizer__param_groups`` entry that matches
-        ``shortcut.*`` takes precedence.
+        ``shortcut.*`` takes precedence. As in skorch, ``set_params(lr=...)`` on a fitted
+        estimator sets every group's rate, this one's too, for ``partial_fit``; the next
+        ``fit`` builds the groups afresh.
 
     Attributes
     ----------
