@@ -275,8 +275,11 @@ def wide_and_deep_logits(module, X):
     """
     if module.shortcut is None:
         return module.output(module.hidden(X))
-    scaled = module.hidden[0](X)
-    return module.output(module.hidden[1:](scaled)) + module.shortcut(scaled)
+    layers = iter(module.hidden)  # not hidden[1:]: slicing builds a Sequential per call
+    hidden = scaled = next(layers)(X)
+    for layer in layers:
+        hidden = layer(hidden)
+    return module.output(hidden) + module.shortcut(scaled)
 
 
 def shortcut_param_groups(param_groups, module):
