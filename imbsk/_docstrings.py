@@ -61,7 +61,7 @@ SHARED_DOC = """
         PyTorch has one generator per process, so fits that overlap in threads are not
         reproducible (a warning says so); use processes for parallel fits.
     n_members : int >= 1 or "auto", default="auto"
-        Members trained at once as one stacked network (:mod:`imbsk.ensemble`); the
+        Members trained at once as one stacked network (:mod:`imbsk.engine`); the
         predicted probabilities are the members' mean. ``"auto"``: 5 cross-fitted
         members (``member_sampling="cross_fit"``) when they can be stacked -- the built-in
         MLP, imbsk's loss, a loss-level strategy, the default kind of ``train_split``

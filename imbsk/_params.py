@@ -11,7 +11,7 @@ import numpy as np
 
 from ._compat import Interval, Options, StrOptions, validate_parameter_constraints
 from .devices import resolve_device
-from .ensemble import MEMBER_SAMPLINGS
+from .engine import MEMBER_SAMPLINGS
 from .pretraining import PRETRAIN_METHODS
 from skorch.dataset import ValidSplit
 

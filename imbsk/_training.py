@@ -27,7 +27,7 @@ from ._compat import uncompiled
 from ._validation import encode_labels, validate_features
 from .data import TabularDataset, dataset_targets, is_tabular
 from .devices import seeded
-from .ensemble import MemberStreams, cross_fit_folds, draw_member_rows, member_seeds
+from .engine import MemberStreams, cross_fit_folds, draw_member_rows, member_seeds
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
 __all__ = ["auto_epochs", "encode_validation", "fit_input_scaling", "initialize_output_bias",

@@ -93,7 +93,7 @@ VARIANTS = {
     "threshold_prior": lambda epochs, device, seed: ImbalancedNetBinaryClassifier(
         rebalance=None, threshold="prior", n_members=1, max_epochs=epochs, device=device,
         random_state=seed),
-    # 8 members trained as one (imbsk.ensemble), each in its own order; probabilities averaged
+    # 8 members trained as one (imbsk.engine), each in its own order; probabilities averaged
     "inverse_x8": lambda epochs, device, seed: ImbalancedNetClassifier(
         rebalance="inverse", n_members=8, member_sampling="shuffle", max_epochs=epochs,
         device=device, random_state=seed),

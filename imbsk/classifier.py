@@ -27,7 +27,7 @@ from ._training import (encode_validation, fit_input_scaling, prepare_training,
 from ._validation import validate_sample_weight, validate_training_data
 from .data import BatchIterator, TabularDataset, dataset_targets
 from .decision import BinaryDecisionMixin, DecisionMixin
-from .ensemble import MemberBatchIterator, MemberStreams, member_seeds, stacked_mlp
+from .engine import MemberBatchIterator, MemberStreams, member_seeds, stacked_mlp
 from .devices import auto_threads, resolve_device, resolved_device, seeded, torch_threads
 from .modules import MLP, shortcut_param_groups
 from .pretraining import pretraining_stage

@@ -4,7 +4,7 @@
 ``GridSearchCV`` / ``RandomizedSearchCV`` (same parameters, ``cv_results_``,
 ``best_params_``, ``best_estimator_``, ``refit``, multi-metric ``scoring``): the scoring,
 ranking and refit are scikit-learn's own. Before scikit-learn evaluates the candidates,
-those that differ only in what the stacked engine (:mod:`imbsk.ensemble`) vectorises --
+those that differ only in what the stacked engine (:mod:`imbsk.engine`) vectorises --
 ``beta``, ``gamma``, ``alpha``, ``posthoc_tau``, ``threshold``, ``random_state`` and a
 loss-level ``rebalance`` -- are trained, for every fold at once, as the members of one
 stacked network; scikit-learn then finds each (candidate, fold) already fitted. Every other
@@ -35,7 +35,7 @@ from ._training import auto_epochs, split_with_hints
 from ._validation import encode_labels, validate_features
 from .data import BatchIterator, TabularDataset, _base_and_rows
 from .devices import seeded
-from .ensemble import ELEMENTWISE_OPTIMIZERS, MemberSpec, StackedLoss, train_members
+from .engine import ELEMENTWISE_OPTIMIZERS, MemberSpec, StackedLoss, train_members
 from .modules import MLP
 
 __all__ = ["BatchedGridSearchCV", "BatchedRandomizedSearchCV"]

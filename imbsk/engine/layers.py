@@ -1,0 +1,294 @@
+"""K networks as one module: stacked linear layers, dropout, scaling and the MLP.
+
+A small tabular MLP step costs far more in Python and kernel-launch overhead than in
+arithmetic, so K members whose weights are stacked along a leading axis (``(K, out, in)``,
+one ``torch.baddbmm`` per layer) and updated by one optimizer step cost little more than
+one. A single network is a stack of one.
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..modules import MLP, FeatureScaling, feature_scaling, wide_and_deep_logits
+
+__all__ = ["StackedDropout", "StackedFeatureScaling", "StackedLinear", "StackedMLP",
+           "ensemble_logits", "fast_dropout"]
+
+
+def ensemble_logits(member_logits, link):
+    """Logits whose probabilities are the members' mean probabilities.
+
+    Parameters
+    ----------
+    member_logits : Tensor of shape (K, N, C), or (K, N) for the binary head
+    link : {"softmax", "sigmoid", "binary"}
+        The estimator's probability link (:data:`imbsk.decision.LINKS`).
+
+    Returns
+    -------
+    logits : Tensor of shape (N, C) or (N,)
+        ``log(mean_k softmax(z_k))`` for softmax; ``logit(mean_k p_k)`` for the binary
+        head and for the normalised one-vs-all sigmoid (whose normalisation then returns
+        the mean). One member returns its logits unchanged.
+
+    Examples
+    --------
+    >>> z = torch.tensor([[[2.0, 0.0]], [[0.0, 2.0]]])
+    >>> torch.softmax(ensemble_logits(z, "softmax"), -1).tolist()
+    [[0.5, 0.5]]
+    """
+    if member_logits.shape[0] == 1:
+        return member_logits[0]
+    k = member_logits.shape[0]
+    # members are combined one by one (element-wise), never by a reduction over the
+    # member axis, whose blocking would make a row's result depend on the batch size
+    if link == "softmax":
+        log_p = F.log_softmax(member_logits, dim=-1)
+        total = log_p[0]
+        for member in log_p[1:]:
+            total = torch.logaddexp(total, member)
+        return total - math.log(k)
+    if link == "sigmoid":  # mean of the normalised one-vs-all probabilities
+        sig = torch.sigmoid(member_logits)
+        proba = sig / sig.sum(dim=-1, keepdim=True)
+    elif link == "binary":
+        proba = torch.sigmoid(member_logits)
+    else:
+        raise ValueError(f"Unknown link {link!r}; expected 'softmax', 'sigmoid' or 'binary'.")
+    total = proba[0]
+    for member in proba[1:]:
+        total = total + member
+    proba = total / k
+    tiny = torch.finfo(proba.dtype).tiny
+    return torch.log(proba.clamp_min(tiny)) - torch.log1p(-proba).clamp_min(math.log(tiny))
+
+
+class StackedLinear(nn.Module):
+    """K independent ``nn.Linear`` layers: weight ``(K, out, in)``, bias ``(K, out)``.
+
+    Input ``(K, N, in)`` (member k's rows in slice k) or ``(N, in)`` (the same rows for
+    every member); output ``(K, N, out)``.
+
+    Examples
+    --------
+    >>> tuple(StackedLinear(3, 4, 2)(torch.zeros(5, 4)).shape)
+    (3, 5, 2)
+    """
+
+    def __init__(self, n_members, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_members, out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(n_members, out_features))
+        self.in_features, self.out_features = in_features, out_features
+
+    def forward(self, X):
+        if not self.training:
+            # evaluation in float64, one member at a time: a matrix product's rounding
+            # depends on the batch's shape (a row alone takes another kernel), and K
+            # members' float32 differences would show in the averaged probabilities
+            rows = [X] * len(self.weight) if X.dim() == 2 else X
+            return torch.stack([F.linear(x.double(), w.double(), b.double())
+                                for x, w, b in zip(rows, self.weight, self.bias)])
+        if X.dim() == 2:
+            X = X.expand(self.weight.shape[0], *X.shape)
+        return torch.baddbmm(self.bias.unsqueeze(1), X, self.weight.transpose(1, 2))
+
+
+def fast_dropout(X, p, training=True):
+    """Inverted dropout whose mask comes from 64-bit random words, 16 bits per entry.
+
+    ``torch.dropout`` draws one Bernoulli variable per entry; on the wide activations of
+    K stacked members that dominated a step on a CPU. Here four entries share one
+    64-bit draw: an entry is kept when its 16-bit slice is at least ``round(p * 2**16)``
+    (counted from the slice's minimum), so the drop rate is ``p`` to within ``2**-17``.
+
+    Examples
+    --------
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <...>
+    >>> kept = fast_dropout(torch.ones(100_000), 0.25)
+    >>> round(float((kept == 0).float().mean()), 2), round(float(kept.max()), 4)
+    (0.25, 1.3333)
+    """
+    if not training or p == 0:
+        return X
+    n = X.numel()
+    words = torch.empty(-(-n // 4), dtype=torch.int64, device=X.device).random_(-2**63, None)
+    keep = words.view(torch.int16)[:n].view(X.shape) >= round(p * 65536) - 32768
+    return X * keep.to(X.dtype).mul_(1.0 / (1.0 - p))
+
+
+class StackedDropout(nn.Dropout):
+    """``nn.Dropout`` with the mask of :func:`fast_dropout` (same ``p``, same scaling).
+
+    Examples
+    --------
+    >>> StackedDropout(0.5).eval()(torch.ones(2)).tolist()
+    [1.0, 1.0]
+    """
+
+    def forward(self, X):
+        return fast_dropout(X, self.p, self.training)
+
+
+class StackedFeatureScaling(nn.Module):
+    """K :class:`~imbsk.modules.FeatureScaling` layers: statistics of shape ``(K, F)``.
+
+    Input ``(K, N, F)`` or ``(N, F)`` (the same rows for every member); output
+    ``(K, N, F)``, each member's rows scaled by its own statistics (members of a search
+    are fitted on different folds).
+
+    Examples
+    --------
+    >>> tuple(StackedFeatureScaling(3, 2)(torch.zeros(5, 2)).shape)
+    (3, 5, 2)
+    """
+
+    def __init__(self, n_members, n_features):
+        super().__init__()
+        self.register_buffer("center", torch.zeros(n_members, 1, n_features))
+        self.register_buffer("scale", torch.ones(n_members, 1, n_features))
+        self.register_buffer("bound", torch.full((n_members, 1, 1), math.inf))
+
+    def fit(self, X, bound=3.0):
+        """Every member's statistics from the rows ``X`` (the members share them)."""
+        layer = FeatureScaling(self.center.shape[-1]).fit(X, bound)
+        with torch.no_grad():
+            self.center.copy_(layer.center.expand_as(self.center))
+            self.scale.copy_(layer.scale.expand_as(self.scale))
+            self.bound.fill_(bound)
+        return self
+
+    def forward(self, X):
+        z = (X - self.center) / self.scale
+        return z * torch.rsqrt(1.0 + (z / self.bound).square())
+
+
+class StackedMLP(nn.Module):
+    """K copies of :class:`imbsk.modules.MLP` (independent weights) as one module.
+
+    Built from K initialised MLPs (:meth:`from_members`) so that member k starts from
+    exactly the weights an MLP made under member k's seed has. A 2-D input ``(N, F)`` gives
+    the ensemble's logits (:func:`ensemble_logits` with :attr:`link`), which is what
+    skorch's prediction and validation see; a 3-D input ``(N, K, F)`` (N rows for each of
+    the K members, the batch axis first as in skorch's training loop) gives the members'
+    logits ``(N, K, C)``; :meth:`member_logits` takes ``(K, N, F)``.
+
+    Parameters
+    ----------
+    n_members : int
+    n_features, n_outputs, hidden_units, dropout, activation
+        As :class:`imbsk.modules.MLP` (no batch normalisation: its statistics would mix
+        the members).
+    link : {"softmax", "sigmoid", "binary"}, default="softmax"
+    linear_shortcut, shortcut_lr
+        As :class:`imbsk.modules.MLP`: each member's own linear shortcut.
+
+    Examples
+    --------
+    >>> net = StackedMLP(3, n_features=4, n_outputs=2, hidden_units=(8,))
+    >>> tuple(net(torch.zeros(5, 3, 4)).shape), tuple(net(torch.zeros(5, 4)).shape)
+    ((5, 3, 2), (5, 2))
+    """
+
+    def __init__(self, n_members, n_features, n_outputs, hidden_units=(64, 64), dropout=0.3,
+                 activation=nn.ReLU, link="softmax", linear_shortcut=True, shortcut_lr=0.1):
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"module__dropout must be in [0, 1), got {dropout!r}.")
+        layers, width = [StackedFeatureScaling(n_members, n_features)], n_features
+        for units in hidden_units:
+            layers += [StackedLinear(n_members, width, units), activation()]
+            if dropout:
+                layers.append(StackedDropout(dropout))
+            width = units
+        self.hidden = nn.Sequential(*layers)
+        self.shortcut = (StackedLinear(n_members, n_features, n_outputs) if linear_shortcut
+                         else None)
+        self.shortcut_lr = shortcut_lr
+        self.output = StackedLinear(n_members, width, n_outputs)
+        self.n_members = n_members
+        self.link = link
+
+    @classmethod
+    def from_members(cls, members, link="softmax"):
+        """Stack initialised :class:`~imbsk.modules.MLP` s (same sizes) into one module."""
+        first = members[0]
+        if any(isinstance(m, nn.BatchNorm1d) for m in first.modules()):
+            raise ValueError("n_members > 1 does not support module__batch_norm=True (its "
+                             "statistics would mix the members); use batch_norm=False.")
+        dropout = next((m.p for m in first.modules() if isinstance(m, nn.Dropout)), 0.0)
+        activation = next((type(m) for m in first.hidden
+                           if not isinstance(m, (nn.Linear, nn.Dropout, FeatureScaling))),
+                          nn.ReLU)
+        stacked = cls(len(members), first.hidden[0].center.shape[-1],
+                      first.output.out_features,
+                      _hidden_units(first), dropout, activation, link,
+                      first.shortcut is not None, first.shortcut_lr)
+        targets = _member_linears(stacked)
+        scaling = stacked.hidden[0]
+        with torch.no_grad():
+            for k, member in enumerate(members):
+                source = feature_scaling(member)
+                scaling.center[k, 0].copy_(source.center)
+                scaling.scale[k, 0].copy_(source.scale)
+                scaling.bound[k].fill_(float(source.bound))
+                for target, source in zip(targets, _member_linears(member), strict=True):
+                    target.weight[k].copy_(source.weight)
+                    target.bias[k].copy_(source.bias)
+        return stacked
+
+    def member(self, k):
+        """Member ``k`` as a stand-alone :class:`~imbsk.modules.MLP` (a copy)."""
+        linears = _member_linears(self)
+        dropout = next((m.p for m in self.modules() if isinstance(m, nn.Dropout)), 0.0)
+        activation = next((type(m) for m in self.hidden if not isinstance(
+            m, (StackedLinear, nn.Dropout, StackedFeatureScaling))), nn.ReLU)
+        mlp = MLP(self.hidden[0].center.shape[-1], self.output.out_features,
+                  _hidden_units(self), dropout, activation,
+                  linear_shortcut=self.shortcut is not None, shortcut_lr=self.shortcut_lr)
+        with torch.no_grad():
+            scaling, stacked_scaling = feature_scaling(mlp), self.hidden[0]
+            scaling.center.copy_(stacked_scaling.center[k, 0])
+            scaling.scale.copy_(stacked_scaling.scale[k, 0])
+            scaling.bound.fill_(float(stacked_scaling.bound[k]))
+            for target, source in zip(_member_linears(mlp), linears, strict=True):
+                target.weight.copy_(source.weight[k])
+                target.bias.copy_(source.bias[k])
+        return mlp
+
+    def set_output_bias(self, bias):
+        """Set every member's output bias to ``bias`` (the strategies' prior bias)."""
+        with torch.no_grad():
+            self.output.bias.copy_(torch.as_tensor(np.asarray(bias), dtype=torch.float32)
+                                   .expand_as(self.output.bias))
+
+    def member_logits(self, X):
+        """Each member's logits ``(K, N, C)`` (``(K, N)`` with one output) for ``X`` of
+        shape ``(K, N, F)`` (member k's rows in slice k) or ``(N, F)`` (shared rows)."""
+        logits = wide_and_deep_logits(self, X)
+        return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
+
+    def forward(self, X):
+        """``(N, F)`` -> the ensemble's logits; ``(N, K, F)`` (row-major member batches, as
+        skorch's loop sees them: the batch axis first) -> ``(N, K, C)`` member logits."""
+        if X.dim() == 3:
+            return self.member_logits(X.transpose(0, 1)).transpose(0, 1)
+        return ensemble_logits(self.member_logits(X), self.link)
+
+
+def _hidden_units(module):
+    """The hidden layers' widths of an (Stacked)MLP."""
+    return tuple(m.out_features for m in module.hidden
+                 if isinstance(m, (nn.Linear, StackedLinear)))
+
+
+def _member_linears(module):
+    """The linear layers of an (Stacked)MLP in a fixed order: hidden, output, shortcut."""
+    layers = [m for m in module.hidden if isinstance(m, (nn.Linear, StackedLinear))]
+    layers.append(module.output)
+    return layers + ([module.shortcut] if module.shortcut is not None else [])
