@@ -51,10 +51,13 @@ SHARED_DOC = """
         own is left as it is); ``"robust"``: the same, an error with a module of your own;
         None: the features go in as given (scale them yourself).
     torch_threads : "auto", int >= 1 or None, default="auto"
-        torch's intra-op threads while training (restored afterwards; never more than
-        torch has, so a joblib or Dask worker keeps its share). ``"auto"``: one thread for
-        a small network (batch rows x parameters below 4 million: there a second thread
-        slows a step down), torch's setting otherwise; None: torch's setting.
+        torch's intra-op threads while training and predicting (restored afterwards;
+        never more than torch has, so a joblib or Dask worker keeps its share).
+        ``"auto"``: one thread for a network whose training step is small (batch rows x
+        parameters of all members below 64 million, the default MLP with five members on
+        up to a few hundred features: there a second thread gains at most a few percent
+        on an idle machine and costs several times that next to other work), torch's
+        setting otherwise; None: torch's setting. The count used is ``torch_threads_``.
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, shuffling and re-sampling: the same seed gives the
         same model on the same machine. The global torch RNG state is left untouched.

@@ -13,7 +13,6 @@ from ._compat import Interval, Options, StrOptions, validate_parameter_constrain
 from .devices import resolve_device
 from .engine import MEMBER_SAMPLINGS
 from .pretraining import PRETRAIN_METHODS
-from skorch.dataset import ValidSplit
 
 from .rebalance import check_rebalance
 
@@ -141,7 +140,6 @@ class ParamsMixin:
         plain = (self.module is None and self.criterion is None and self.pretrain is None
                  and self.unlabeled is None and strategy.stackable
                  and not self.get_params_for("module").get("batch_norm")
-                 and isinstance(self.train_split, ValidSplit)
                  and self.member_sampling == "cross_fit" and not strategy.draws_rows)
         return AUTO_MEMBERS if plain else 1
 

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
+from skorch.dataset import ValidSplit
 from skorch.utils import data_from_dataset, to_device
 from torch.utils.data import Subset
 
@@ -27,10 +28,11 @@ from ._compat import uncompiled
 from ._validation import encode_labels, validate_features
 from .data import TabularDataset, dataset_targets, is_tabular
 from .devices import seeded
-from .engine import MemberStreams, cross_fit_folds, draw_member_rows, member_seeds
+from .engine import (MemberStreams, OutOfFoldDataset, cross_fit_folds, draw_member_rows,
+                     fold_of_row, member_seeds)
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
-__all__ = ["auto_epochs", "encode_validation", "fit_input_scaling", "initialize_output_bias",
+__all__ = ["auto_epochs", "cross_fits", "encode_validation", "out_of_fold_validation", "fit_input_scaling", "initialize_output_bias",
            "prepare_training", "replace_training_rows", "resolved_epochs",
            "restore_fitted_state", "split_with_hints"]
 
@@ -83,15 +85,31 @@ def resolved_epochs(net, n_rows):
     """
     requested = net.max_epochs
     members = net._n_members()
-    if requested == "auto" and members > 1 and net.member_sampling == "cross_fit":
+    if requested == "auto" and cross_fits(net):
         # each member trains on all rows but its fold
         net.max_epochs = auto_epochs(n_rows * (members - 1) // members, net.batch_size, None)
     elif requested == "auto":
         net.max_epochs = auto_epochs(n_rows, net.batch_size, net.train_split)
+    net.max_epochs_ = net.max_epochs
     try:
         yield
     finally:
         net.max_epochs = requested
+
+
+def cross_fits(net):
+    """Whether the members cross-fit: each holds out one of K folds of the training rows.
+
+    That is ``member_sampling="cross_fit"`` with K > 1 members and a k-fold
+    ``train_split`` (a ``ValidSplit`` of an integer ``cv``: the default). A validation
+    split of another kind (``ValidSplit(0.1)``, ``predefined_split``) is honoured as the
+    validation data instead: the members then train on its training rows and keep
+    their best epochs on its validation rows; ``train_split=None``: no validation.
+    """
+    cv = getattr(net.train_split, "cv", None)
+    return (net._n_members() > 1 and net.member_sampling == "cross_fit"
+            and isinstance(net.train_split, ValidSplit) and isinstance(cv, int)
+            and not isinstance(cv, bool))
 
 
 def fit_input_scaling(net, X):
@@ -123,7 +141,7 @@ def split_with_hints(net, dataset, y, streaming, **fit_params):
         Naming ``train_split`` and the fixes, when the split fails in ``fit``. In
         ``partial_fit`` (``streaming``) the chunk trains on all its rows, with a warning.
     """
-    if not net.train_split or (net._n_members() > 1 and net.member_sampling == "cross_fit"):
+    if not net.train_split or cross_fits(net):
         return dataset, None  # cross-fitted members validate on their own folds
     try:
         with warnings.catch_warnings():
@@ -251,10 +269,12 @@ def prepare_members(net, y_train):
             with seeded(int(seed)):
                 net.member_rng_states_.append(torch.get_rng_state())
     streams = MemberStreams(net.member_rng_states_)
-    if net.member_sampling == "cross_fit":
+    if cross_fits(net):
         net.member_valid_rows_ = cross_fit_folds(y_train, streams)
         net.member_rows_ = [np.setdiff1d(np.arange(len(y_train)), fold)
                             for fold in net.member_valid_rows_]
+    elif net.member_sampling == "cross_fit":  # a split of the user's: every training row
+        net.member_rows_ = draw_member_rows(y_train, "shuffle", streams)
     else:
         net.member_rows_ = draw_member_rows(y_train, net.member_sampling, streams)
 
@@ -302,3 +322,12 @@ def restore_fitted_state(net):
     module_params = net.get_params_for("module")
     if not hasattr(net, "n_features_in_") and "n_features" in module_params:
         net.n_features_in_ = module_params["n_features"]
+
+
+def out_of_fold_validation(net, dataset_train):
+    """Cross-fitted members: the training rows as validation data, each row predicted by
+    the member that held it out (None when the members do not cross-fit)."""
+    if not hasattr(net, "member_valid_rows_") or not cross_fits(net):
+        return None
+    return OutOfFoldDataset(dataset_train, fold_of_row(net.member_valid_rows_,
+                                                       len(dataset_train)))

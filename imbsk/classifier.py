@@ -21,29 +21,35 @@ from skorch.utils import is_dataset, to_device
 from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit, uncompiled
 from ._docstrings import SHARED_DOC, THRESHOLD_DOC
 from ._params import ParamsMixin
-from ._training import (encode_validation, fit_input_scaling, prepare_training,
-                        resolved_epochs, replace_training_rows,
+from ._training import (encode_validation, fit_input_scaling, out_of_fold_validation,
+                        prepare_training, resolved_epochs, replace_training_rows,
                         restore_fitted_state, split_with_hints)
 from ._validation import validate_sample_weight, validate_training_data
 from .data import BatchIterator, TabularDataset, dataset_targets
 from .decision import BinaryDecisionMixin, DecisionMixin
-from .engine import MemberBatchIterator, MemberStreams, member_seeds, stacked_mlp
+from .engine import (MemberBatchIterator, MemberSelection, MemberStreams, member_loss_sum,
+                     member_seeds, stacked_mlp)
+from .engine.loss import is_row_separable
 from .devices import auto_threads, resolve_device, resolved_device, seeded, torch_threads
 from .modules import MLP, shortcut_param_groups
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
-from .scoring import (CrossFitSelection, MemberScores, check_validation_coverage, default_callbacks,
-                      warn_about_fit)
+from .scoring import MemberScores, check_validation_coverage, default_callbacks, warn_about_fit
 from .semi_supervised import pseudo_label_stage
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
+
+#: Rows per batch of prediction and validation (``iterator_valid__batch_size`` overrides;
+#: ``batch_size=-1``: every row at once): a batch of 128 rows costs more in per-call
+#: overhead than in arithmetic.
+PREDICTION_ROWS = 4096
 
 #: Fitted attributes, removed by a cold fit (and by a failed one).
 _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in_",
            "feature_names_in_", "train_sampler_", "difficulty_", "pseudo_labels_",
            "pseudo_label_mask_", "pseudo_confidence_", "pretrain_history_",
            "classifier_norms_", "member_rng_states_", "member_rows_", "member_valid_rows_",
-           "member_best_epochs_")
+           "member_best_epochs_", "n_members_", "max_epochs_", "torch_threads_")
 
 
 class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
@@ -79,7 +85,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         callbacks = default_callbacks()
         if strategy is not None and self._n_members(strategy) > 1:  # before the log
             callbacks.insert(len(callbacks) - 1, (
-                ("cross_fit", CrossFitSelection()) if self.member_sampling == "cross_fit"
+                ("cross_fit", MemberSelection()) if self.member_sampling == "cross_fit"
                 else ("valid_bacc_members", MemberScores())))
         return callbacks + extra
 
@@ -101,7 +107,7 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         params.setdefault("n_outputs", self._n_outputs())
         if not self.rebalance_.linear_shortcut:
             params.setdefault("linear_shortcut", False)
-        n_members = self._n_members()
+        n_members = self.n_members_ = self._n_members()
         if n_members > 1:  # K members, each initialised under its own seed
             self.module_, self.member_rng_states_ = stacked_mlp(
                 params, member_seeds(self.random_state, n_members), self._member_link())
@@ -191,11 +197,15 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                                       self.classes_)
         dataset_train = replace_training_rows(self, dataset_train)
         prepare_training(self, dataset_train, self._streaming_counts)
-        return dataset_train, dataset_valid
+        return dataset_train, out_of_fold_validation(self, dataset_train) or dataset_valid
 
     def get_iterator(self, dataset, training=False):
-        if not training:
-            return super().get_iterator(dataset, training=False)
+        if not training:  # prediction and validation: large batches, unless asked
+            params = self.get_params_for("iterator_valid")
+            batch_size = params.get("batch_size", self.batch_size if self.batch_size == -1
+                                    else max(self.batch_size, PREDICTION_ROWS))
+            params["batch_size"] = len(dataset) if batch_size == -1 else batch_size
+            return self.iterator_valid(dataset, **params)
         params = self.get_params_for("iterator_train")
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
         if self._stacked_members() > 1:
@@ -216,15 +226,13 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         return y_true
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        members = self._stacked_members()
-        if training and members > 1:
-            # member outputs (B, K, ...): the loss of all members' rows times K, i.e. the
-            # sum of the members' losses (batches are of one size): each member's
-            # gradient is its own loss's
-            y_pred = y_pred.reshape(-1, *y_pred.shape[2:])
-            y_true = (tuple(t.reshape(-1) for t in y_true) if isinstance(y_true, (tuple, list))
-                      else y_true.reshape(-1))
-            return members * self._one_loss(y_pred, y_true, X, training)
+        if training and self._stacked_members() > 1:
+            # member outputs (B, K, ...): the sum of the members' losses, each on its own
+            # rows, so each member's gradient is its own loss's (OHEM's hardest rows and a
+            # weighted mean's divisor per member)
+            return member_loss_sum(
+                lambda z, t: self._one_loss(z, t, X, training), y_pred, y_true,
+                separable=is_row_separable(uncompiled(self.criterion_)))
         return self._one_loss(y_pred, y_true, X, training)
 
     def _one_loss(self, y_pred, y_true, X, training):
@@ -250,8 +258,9 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         skorch_partial_fit(self, dataset, codes, self._routing, **fit_params)
 
     def _train(self, X, y, *, cold, routing, sample_weight=None, classes=None, **fit_params):
+        previous = dict(self.__dict__)
         self._routing = routing
-        try:
+        try:  # input and parameters are checked before anything of a fitted model changes
             if cold:
                 self._forget_fit()
             strategy = self._check_params()
@@ -262,6 +271,11 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
                     "Unlabeled rows are used by fit only (pseudo-labels need a fresh model); "
                     "drop them before partial_fit or a warm_start fit.")
             sample_weight = validate_sample_weight(sample_weight, X, self.criterion)
+        except BaseException:
+            self.__dict__.clear()  # refused: the earlier model, exactly as it was
+            self.__dict__.update(previous)
+            raise
+        try:
             if routing == "partial_fit":
                 self._streaming_counts = getattr(self, "class_counts_", np.zeros(
                     len(self.classes_), dtype=np.int64))
@@ -293,15 +307,22 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
             self.initialize_criterion()
             self.criterion_ = self.torch_compile(to_device(self.criterion_, self.device),
                                                  name="criterion")
-        with torch_threads(self._training_threads()):
+        self.torch_threads_ = self._thread_count()
+        with torch_threads(self.torch_threads_):
             self._train_stages(X, y, codes, labeled, sample_weight, cold, **fit_params)
 
-    def _training_threads(self):
+    def _thread_count(self):
+        """``torch_threads`` resolved for this network (fit and prediction share it)."""
         if self.torch_threads != "auto":
             return self.torch_threads
         n_parameters = sum(p.numel() for p in self.module_.parameters())
         batch_size = self.batch_size if self.batch_size != -1 else 1_000_000
         return auto_threads(n_parameters, batch_size)
+
+    def _compute_threads(self):
+        """A block that runs on this estimator's threads (prediction, as fit)."""
+        return torch_threads(getattr(self, "torch_threads_", None)
+                             or (self._thread_count() if self.initialized_ else None))
 
     def _train_stages(self, X, y, codes, labeled, sample_weight, cold, **fit_params):
         if cold and self.pretrain is not None:

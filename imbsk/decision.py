@@ -232,7 +232,7 @@ class DecisionMixin:
     def _stream(self, X, transform):
         """``transform`` of the module's output for X, batch by batch, into one array."""
         out, start = None, 0
-        with self._on_device():
+        with self._on_device(), self._compute_threads():
             for logits in self.forward_iter(X, training=False):
                 values = to_numpy(transform(_check_finite(logits)))
                 if out is None:

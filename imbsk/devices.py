@@ -137,9 +137,10 @@ def resolved_device(net):
 
 
 #: ``torch_threads="auto"``: networks whose step costs fewer multiply-adds than this
-#: (batch rows x parameters) train on one thread: on them a second thread costs more in
-#: synchronisation than it saves (measured: benchmarks/RESULTS.md, section 10).
-SMALL_STEP = 4_000_000
+#: (batch rows x parameters, all members) train and predict on one thread: a second
+#: thread saves them little on an idle machine and costs several times that when another
+#: process keeps a core busy (measured: benchmarks/RESULTS.md, sections 10d and 11).
+SMALL_STEP = 64_000_000
 
 
 def auto_threads(n_parameters, batch_size):
@@ -147,7 +148,7 @@ def auto_threads(n_parameters, batch_size):
 
     Examples
     --------
-    >>> auto_threads(5_000, 128), auto_threads(500_000, 256)
+    >>> auto_threads(32_000, 128), auto_threads(500_000, 256)
     (1, None)
     """
     return 1 if n_parameters * max(batch_size, 1) < SMALL_STEP else None

@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import torch
 from imblearn.metrics import geometric_mean_score
-from skorch.utils import to_device
 from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
@@ -19,7 +18,6 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, r
 from .data import dataset_targets
 
 __all__ = [
-    "CrossFitSelection",
     "MemberScores",
     "warn_about_fit",
     "CompactPrintLog",
@@ -283,86 +281,6 @@ class MemberScores(Callback):
         with _quiet_metrics():
             scores = [balanced_accuracy_score(y_true, net._codes_from_proba(p)) for p in proba]
         net.history.record("valid_bacc_members", [float(v) for v in scores])
-
-
-class CrossFitSelection(Callback):
-    """With ``member_sampling="cross_fit"``: each member keeps its best epoch.
-
-    Member k trains on every row but those of its fold and is scored on its fold at the
-    end of every epoch (the loss, in evaluation mode); when that score improves, its
-    weights are kept, and training ends with every member at its best epoch. The history
-    gets the out-of-fold scores -- each row predicted by the member that did not train on
-    it: ``valid_loss`` (the members' mean fold loss), ``valid_bacc`` and the per-class
-    recalls -- and ``valid_loss_members``.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from imbsk import ImbalancedNetClassifier
-    >>> X, y = make_classification(200, weights=[0.8], random_state=0)
-    >>> net = ImbalancedNetClassifier(n_members=3, max_epochs=4, random_state=0).fit(X, y)
-    >>> len(net.history[-1, "valid_loss_members"]), len(net.member_best_epochs_)
-    (3, 3)
-    """
-
-    def on_train_begin(self, net, **kwargs):
-        # the weights are kept from the first epoch on (not here: a LoadInitState callback
-        # may load others after this hook; a call without epochs keeps what it has)
-        self.best_ = np.full(net._n_members(), np.inf)
-        self.best_epochs_ = np.zeros(net._n_members(), dtype=int)
-        self.state_ = None
-
-    def _member_outputs(self, net, dataset):
-        module = net.module_
-        was_training = module.training
-        module.eval()
-        chunks, targets = [], []
-        try:
-            with torch.no_grad():
-                for X, y in net.get_iterator(dataset, training=False):
-                    chunks.append(module.member_logits(to_device(X, net.device)))
-                    targets.append(class_indices(y))
-        finally:
-            module.train(was_training)
-        return torch.cat(chunks, dim=1), np.concatenate(targets)
-
-    def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        logits, y = self._member_outputs(net, dataset_train)
-        to_proba = net._get_predict_nonlinearity()
-        oof = np.empty(len(y), dtype=np.int64)
-        losses = []
-        for k, fold in enumerate(net.member_valid_rows_):
-            index = torch.as_tensor(fold, device=logits.device)
-            member = logits[k].index_select(0, index)
-            target = torch.as_tensor(y[fold], device=logits.device)
-            with torch.no_grad():
-                losses.append(float(net.criterion_(member, target)))
-            oof[fold] = net._codes_from_proba(to_proba(member).cpu().numpy())
-        if self.state_ is None:
-            self.state_ = {name: p.detach().clone()
-                           for name, p in net.module_.named_parameters()}
-        for k, loss in enumerate(losses):
-            if loss < self.best_[k]:
-                self.best_[k], self.best_epochs_[k] = loss, len(net.history)
-                for name, p in net.module_.named_parameters():
-                    self.state_[name][k].copy_(p.detach()[k])
-        sizes = np.array([len(f) for f in net.member_valid_rows_])
-        history = net.history
-        history.record("valid_loss", float(np.dot(losses, sizes) / sizes.sum()))
-        history.record("valid_loss_members", losses)
-        with _quiet_metrics():
-            history.record("valid_bacc", balanced_accuracy_score(y, oof))
-            recalls = recall_score(y, oof, labels=np.arange(len(net.classes_)), average=None)
-        for label, recall in zip(net.classes_, recalls):
-            history.record(f"valid_recall_{label}", float(recall))
-
-    def on_train_end(self, net, **kwargs):
-        if self.state_ is None:  # no epoch in this call
-            return
-        with torch.no_grad():
-            for name, p in net.module_.named_parameters():
-                p.copy_(self.state_[name])
-        net.member_best_epochs_ = self.best_epochs_.tolist()
 
 
 class CompactPrintLog(PrintLog):

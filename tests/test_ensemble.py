@@ -323,7 +323,7 @@ def test_cross_fitted_members_keep_their_best_weights():
 def test_auto_members_where_they_can_be_stacked():
     assert ImbalancedNetClassifier()._n_members() == 5
     for params in (dict(rebalance="class_balanced_sampling"), dict(rebalance="difficulty"),
-                   dict(rebalance="crt"), dict(pretrain="masked"), dict(train_split=None),
+                   dict(rebalance="crt"), dict(pretrain="masked"),
                    dict(module=MLP), dict(criterion=torch.nn.CrossEntropyLoss),
                    dict(member_sampling="shuffle")):
         assert ImbalancedNetClassifier(**params)._n_members() == 1, params

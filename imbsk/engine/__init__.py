@@ -6,8 +6,8 @@ One concern per module:
   network is a stack of one);
 * :mod:`~imbsk.engine.loss` -- the per-member loss (member k's gradient is its own
   loss's);
-* :mod:`~imbsk.engine.members` -- member seeds, rows, the out-of-fold validation data and
-  the selection of each member's best epoch;
+* :mod:`~imbsk.engine.members` -- member seeds, rows and the out-of-fold validation data;
+* :mod:`~imbsk.engine.selection` -- each member's best epoch, as a skorch callback;
 * :mod:`~imbsk.engine.sampling` -- per-member random streams and training batches;
 * :mod:`~imbsk.engine.train` -- members whose losses differ (a search's candidates).
 """
@@ -15,13 +15,14 @@ One concern per module:
 from .layers import (StackedDropout, StackedFeatureScaling, StackedLinear, StackedMLP,
                      ensemble_logits, fast_dropout)
 from .loss import StackedLoss, member_loss_sum
-from .members import (MEMBER_SAMPLINGS, cross_fit_folds, draw_member_rows, member_seeds,
-                      stacked_mlp)
+from .members import (MEMBER_SAMPLINGS, OutOfFoldDataset, cross_fit_folds, draw_member_rows,
+                      fold_of_row, member_seeds, stacked_mlp)
+from .selection import MemberSelection
 from .sampling import MemberBatchIterator, MemberStreams
 from .train import ELEMENTWISE_OPTIMIZERS, MemberSpec, member_spec, train_members
 
-__all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSpec",
-           "MemberStreams", "StackedDropout", "StackedFeatureScaling", "StackedLinear",
+__all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSelection",
+           "MemberSpec", "MemberStreams", "OutOfFoldDataset", "fold_of_row", "StackedDropout", "StackedFeatureScaling", "StackedLinear",
            "StackedLoss", "StackedMLP", "cross_fit_folds", "draw_member_rows",
            "ensemble_logits", "fast_dropout", "member_loss_sum", "member_seeds",
            "member_spec", "stacked_mlp", "train_members"]

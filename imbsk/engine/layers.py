@@ -87,12 +87,14 @@ class StackedLinear(nn.Module):
 
     def forward(self, X):
         if not self.training:
-            # evaluation in float64, one member at a time: a matrix product's rounding
-            # depends on the batch's shape (a row alone takes another kernel), and K
-            # members' float32 differences would show in the averaged probabilities
-            rows = [X] * len(self.weight) if X.dim() == 2 else X
-            return torch.stack([F.linear(x.double(), w.double(), b.double())
-                                for x, w, b in zip(rows, self.weight, self.bias)])
+            # evaluation in float64: a matrix product's rounding depends on the batch's
+            # shape (a row alone takes another kernel), and K members' float32
+            # differences would show in the averaged probabilities
+            X = X.double()
+            if X.dim() == 2:
+                X = X.expand(self.weight.shape[0], *X.shape)
+            return torch.baddbmm(self.bias.double().unsqueeze(1), X,
+                                 self.weight.double().transpose(1, 2))
         if X.dim() == 2:
             X = X.expand(self.weight.shape[0], *X.shape)
         return torch.baddbmm(self.bias.unsqueeze(1), X, self.weight.transpose(1, 2))
@@ -273,12 +275,21 @@ class StackedMLP(nn.Module):
         logits = wide_and_deep_logits(self, X)
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
-    def forward(self, X):
+    def forward(self, X, member=None):
         """``(N, F)`` -> the ensemble's logits; ``(N, K, F)`` (row-major member batches, as
-        skorch's loop sees them: the batch axis first) -> ``(N, K, C)`` member logits."""
+        skorch's loop sees them: the batch axis first) -> ``(N, K, C)`` member logits.
+
+        ``member`` (N,): row i's logits are member ``member[i]``'s alone -- the
+        out-of-fold predictions of cross-fitted members
+        (:class:`~imbsk.engine.members.OutOfFoldDataset` passes it).
+        """
         if X.dim() == 3:
             return self.member_logits(X.transpose(0, 1)).transpose(0, 1)
-        return ensemble_logits(self.member_logits(X), self.link)
+        logits = self.member_logits(X)
+        if member is not None:
+            member = torch.as_tensor(member, dtype=torch.long, device=logits.device)
+            return logits[member, torch.arange(len(member), device=logits.device)]
+        return ensemble_logits(logits, self.link)
 
 
 def _hidden_units(module):

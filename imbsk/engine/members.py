@@ -11,13 +11,14 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state
 
+from ..data import TabularDataset, _base_and_rows, dataset_rows, dataset_sample_weight
 from ..devices import seeded
 from ..modules import MLP
 from .layers import StackedMLP
 from .sampling import MemberStreams  # noqa: F401 (doctests)
 
-__all__ = ["MEMBER_SAMPLINGS", "cross_fit_folds", "draw_member_rows", "member_seeds",
-           "stacked_mlp"]
+__all__ = ["MEMBER_SAMPLINGS", "OutOfFoldDataset", "cross_fit_folds", "draw_member_rows",
+           "fold_of_row", "member_seeds", "stacked_mlp"]
 
 
 #: How each member of ``n_members`` gets its training rows.
@@ -126,3 +127,62 @@ def draw_member_rows(y, sampling, streams):
                 for idx in by_class]
         rows.append(np.sort(np.concatenate(draws)))
     return rows
+
+
+class OutOfFoldDataset(TabularDataset):
+    """The training rows as the validation data of cross-fitted members.
+
+    Row i is predicted by ``member_of_row[i]``, the member that held it out: batches carry
+    ``X`` as ``{"X": rows, "member": member ids}``, which skorch passes to the stacked
+    module's ``forward(X, member)``. skorch's validation loop, its scoring callbacks and
+    ``history`` (``valid_loss``, ``valid_loss_best``, ``valid_bacc``, ...) then see the
+    out-of-fold predictions, as they see a held-out split's.
+
+    Parameters
+    ----------
+    dataset : TabularDataset or a Subset of one
+        The training rows.
+    member_of_row : array-like of int, shape (len(dataset),)
+
+    Examples
+    --------
+    >>> ds = TabularDataset(np.eye(3, dtype=np.float32), np.array([0, 1, 0]))
+    >>> X, y = OutOfFoldDataset(ds, [1, 0, 1]).get_batch([0, 2])
+    >>> X["member"].tolist(), y.tolist()
+    ([1, 1], [0, 0])
+    """
+
+    def __init__(self, dataset, member_of_row):
+        base, rows = _base_and_rows(dataset)
+        if rows is None:
+            self.X, self.y, self.sample_weight = base.X, base.y, base.sample_weight
+        else:
+            self.X, self.y = dataset_rows(dataset)[:2]
+            self.sample_weight = dataset_sample_weight(dataset)
+        self.member = torch.as_tensor(np.asarray(member_of_row), dtype=torch.long,
+                                      device=self.y.device)
+        if len(self.member) != len(self.y):
+            raise ValueError(f"member_of_row has {len(self.member)} entries for "
+                             f"{len(self.y)} rows.")
+
+    def __getitem__(self, i):
+        X, y = super().__getitem__(i)
+        return {"X": X, "member": self.member[i]}, y
+
+    def _take(self, index):
+        X, y = super()._take(index)
+        return {"X": X, "member": self.member[index.to(self.member.device)]}, y
+
+
+def fold_of_row(folds, n_rows):
+    """For K folds (a partition of ``range(n_rows)``): the fold each row is in.
+
+    Examples
+    --------
+    >>> fold_of_row([np.array([1, 2]), np.array([0])], 3).tolist()
+    [1, 0, 0]
+    """
+    member = np.full(n_rows, -1, dtype=np.int64)
+    for k, fold in enumerate(folds):
+        member[fold] = k
+    return member
