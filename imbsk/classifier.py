@@ -18,7 +18,7 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import ValidSplit
 from skorch.utils import is_dataset, to_device
 
-from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit, uncompiled
+from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit
 from ._docstrings import SHARED_DOC, THRESHOLD_DOC
 from ._params import ParamsMixin
 from ._training import (encode_validation, fit_input_scaling, out_of_fold_validation,
@@ -27,14 +27,12 @@ from ._training import (encode_validation, fit_input_scaling, out_of_fold_valida
 from ._validation import validate_sample_weight, validate_training_data
 from .data import BatchIterator, TabularDataset, dataset_targets
 from .decision import BinaryDecisionMixin, DecisionMixin
-from .engine import (MemberBatchIterator, MemberSelection, MemberStreams, member_loss_sum,
-                     member_seeds, stacked_mlp)
-from .engine.loss import is_row_separable
+from .engine.protocol import MembersMixin
 from .devices import auto_threads, resolve_device, resolved_device, seeded, torch_threads
-from .modules import MLP, shortcut_param_groups
+from .modules import MLP
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
-from .scoring import MemberScores, check_validation_coverage, default_callbacks, warn_about_fit
+from .scoring import check_validation_coverage, default_callbacks, warn_about_fit
 from .semi_supervised import pseudo_label_stage
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
@@ -52,7 +50,7 @@ _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in
            "member_best_epochs_", "n_members_", "max_epochs_", "torch_threads_")
 
 
-class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
+class _ImbalancedNetMixin(MembersMixin, ParamsMixin, SkorchOverrides):
     """What both estimators share; the head-specific parts are overridden hooks."""
 
     _head = "multiclass"
@@ -83,10 +81,8 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         strategy = getattr(self, "rebalance_", None)
         extra = strategy.make_callbacks() if strategy is not None else []
         callbacks = default_callbacks()
-        if strategy is not None and self._n_members(strategy) > 1:  # before the log
-            callbacks.insert(len(callbacks) - 1, (
-                ("cross_fit", MemberSelection()) if self.member_sampling == "cross_fit"
-                else ("valid_bacc_members", MemberScores())))
+        if strategy is not None:  # the member callback goes before the log
+            callbacks[-1:-1] = self._members_callbacks(strategy)
         return callbacks + extra
 
     def _n_outputs(self):
@@ -107,42 +103,13 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         params.setdefault("n_outputs", self._n_outputs())
         if not self.rebalance_.linear_shortcut:
             params.setdefault("linear_shortcut", False)
-        n_members = self.n_members_ = self._n_members()
-        if n_members > 1:  # K members, each initialised under its own seed
-            self.module_, self.member_rng_states_ = stacked_mlp(
-                params, member_seeds(self.random_state, n_members), self._member_link())
+        self.n_members_ = self._n_members()  # "auto" resolved once, here
+        if self.n_members_ > 1:
+            self._stacked_module(params, self.n_members_)
             return self
         self.module_ = self.rebalance_.make_module(params, self._head) or MLP(**params)
+        self.member_rng_states_ = [torch.get_rng_state()]  # its data orders come next
         return self
-
-    def get_params_for_optimizer(self, prefix, named_parameters, module=None):
-        # skorch's (lr, optimizer__*, param_groups), and the built-in MLP's linear shortcut
-        # in a group of its own rate (module__shortcut_lr); module: whose parameters these
-        # are (default: module_)
-        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
-        module = getattr(self, "module_", None) if module is None else module
-        if prefix == "optimizer" and module is not None:
-            args = (shortcut_param_groups(args[0], uncompiled(module)), *args[1:])
-        return args, kwargs
-
-    def _optimizer_for(self, module):
-        """This estimator's optimizer, set up as ``fit`` would, for another ``module``
-        (the stacked members of a batched search)."""
-        args, kwargs = self.get_params_for_optimizer(
-            "optimizer", module.named_parameters(), module=module)
-        return self.optimizer(*args, **kwargs)
-
-    def _stacked_members(self):
-        """Members in the network being trained: read from it (cheap, per batch), never
-        re-resolved from ``n_members="auto"``."""
-        return getattr(uncompiled(self.module_), "n_members", 1)
-
-    def _member_link(self):
-        """The probability link the members' mean is taken in (the loss's form)."""
-        if self._head == "binary":
-            return "binary"
-        loss = self.rebalance_.make_criterion(np.ones(len(self.classes_)), self._head)
-        return "sigmoid" if getattr(loss, "form", "softmax") == "sigmoid" else "softmax"
 
     def _strategy_criterion(self, counts):
         """The strategy's loss for these counts, carrying them as a buffer (for reloads)."""
@@ -209,10 +176,8 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         params = self.get_params_for("iterator_train")
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
         if self._stacked_members() > 1:
-            batch_size = params.get("batch_size", self.batch_size)
-            return MemberBatchIterator(
-                dataset, len(dataset) if batch_size == -1 else batch_size,
-                self.member_rows_, MemberStreams(self.member_rng_states_), sampler)
+            return self._member_batches(dataset, params.get("batch_size", self.batch_size),
+                                        sampler)
         if sampler is not None:
             params.setdefault("sampler", sampler)
         else:
@@ -221,33 +186,6 @@ class _ImbalancedNetMixin(ParamsMixin, SkorchOverrides):
         if params["batch_size"] == -1:
             params["batch_size"] = len(dataset)
         return self.iterator_train(dataset, **params)
-
-    def _loss_target(self, y_true, y_pred):
-        return y_true
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if training and self._stacked_members() > 1:
-            # member outputs (B, K, ...): the sum of the members' losses, each on its own
-            # rows, so each member's gradient is its own loss's (OHEM's hardest rows and a
-            # weighted mean's divisor per member)
-            return member_loss_sum(
-                lambda z, t: self._one_loss(z, t, X, training), y_pred, y_true,
-                separable=is_row_separable(uncompiled(self.criterion_)))
-        return self._one_loss(y_pred, y_true, X, training)
-
-    def _one_loss(self, y_pred, y_true, X, training):
-        if isinstance(y_true, (tuple, list)):  # (class indices, sample weights)
-            y_true, sample_weight = (to_device(t, self.device) for t in y_true)
-            return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
-        y_true = self._loss_target(to_device(y_true, self.device), y_pred)
-        return super().get_loss(y_pred, y_true, X=X, training=training)
-
-    def train_step_single(self, batch, **fit_params):
-        step = super().train_step_single(batch, **fit_params)
-        members = self._stacked_members()
-        if members > 1:  # the history's train_loss: the members' mean
-            step["loss"] = step["loss"] / members
-        return step
 
     def _forget_fit(self):
         for name in _FITTED:

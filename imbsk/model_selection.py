@@ -30,20 +30,18 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSample
     RandomizedSearchCV, check_cv
 from sklearn.utils import indexable
 
-from ._compat import safe_indexing, uncompiled
-from ._training import auto_epochs, split_with_hints
-from ._validation import encode_labels, validate_features
-from .data import BatchIterator, TabularDataset, _base_and_rows
-from .devices import seeded
-from .engine import ELEMENTWISE_OPTIMIZERS, MemberSpec, StackedLoss, train_members
-from .modules import MLP
+from ._compat import safe_indexing
+from ._training import auto_epochs
+from ._validation import validate_features
+from .devices import resolve_device, seeded
+from .engine import train_members
+from .engine.protocol import STACKED_PARAMETERS
 
 __all__ = ["BatchedGridSearchCV", "BatchedRandomizedSearchCV"]
 
 #: Parameters the stacked engine varies per member (posthoc_tau and threshold only act on
 #: predictions: candidates differing in them share one trained member).
-VECTORISED = ("beta", "gamma", "alpha", "posthoc_tau", "threshold", "random_state",
-              "rebalance")
+VECTORISED = STACKED_PARAMETERS
 _PREDICTION_ONLY = ("posthoc_tau", "threshold")
 
 
@@ -61,36 +59,10 @@ def _rows_key(X):
 
 
 def _stacking_signature(estimator):
-    """What members of one stack must share, or None when ``estimator`` cannot be a member.
-
-    A member is the built-in MLP with a loss-level strategy (class weights, focal, logit
-    adjustment, LDAM without DRW), the default data path, callbacks and an element-wise
-    optimizer, on one device.
-    """
-    from .classifier import _ImbalancedNetMixin  # noqa: PLC0415 (import cycle)
-    if not isinstance(estimator, _ImbalancedNetMixin):
-        return None
-    p = estimator.get_params(deep=False)
-    if (p["module"] is not None or estimator._n_members() != 1 or p["pretrain"] is not None
-            or p["unlabeled"] is not None or p["criterion"] is not None
-            or p["callbacks"] not in (None, []) or p["warm_start"] or p.get("compile")
-            or p["dataset"] is not TabularDataset or p["iterator_train"] is not BatchIterator
-            or p["optimizer"] not in ELEMENTWISE_OPTIMIZERS
-            or estimator.get_params_for("module").get("batch_norm")
-            or any(k.startswith(("iterator_train__", "dataset__", "criterion__", "callbacks__"))
-                   for k in p)):
-        return None
-    try:
-        strategy = estimator._check_params()
-        n_classes = 2
-        loss = strategy.make_criterion(np.ones(n_classes), estimator._head)
-        if (loss is None or not StackedLoss.supports(loss) or strategy.make_callbacks()
-                or strategy.draws_rows or not strategy.stackable):
-            return None
-    except (ValueError, TypeError):
-        return None  # an ordinary fit reports the problem
-    shared = {k: v for k, v in p.items() if k not in VECTORISED}
-    return _key(shared), loss.form, loss.reduction
+    """The estimator's :meth:`~imbsk.engine.protocol.MembersMixin.stacking_key`, or None
+    for an estimator that is not an imbsk one."""
+    key = getattr(estimator, "stacking_key", None)
+    return None if key is None else key()
 
 
 class _FittedResults:
@@ -158,27 +130,10 @@ class _PrefittedEstimator(ClassifierMixin, BaseEstimator):
 
 
 def _member_shell(template, params, X_fold, y_fold):
-    """A zero-epoch fit of the candidate on the fold: its set-up, with no training.
-
-    Returns the fitted estimator, the member (its training rows within the fold -- the
-    internal validation split removed --, initial network, generator state and loss) and
-    the fold's class indices.
-    """
+    """The candidate set up on the fold, untrained, and its member (the member protocol's
+    :meth:`~imbsk.engine.protocol.MembersMixin.plan_members`)."""
     shell = clone(template).set_params(**params)
-    # no training here: leave torch's threads alone (switching them costs ~5 ms a time)
-    shell.set_params(torch_threads=None).fit(X_fold, y_fold, epochs=0)
-    codes = encode_labels(y_fold, shell.classes_, "the fold's classes")
-    X_valid = validate_features(shell, X_fold)
-    dataset_train, _ = split_with_hints(shell, shell.get_dataset(X_valid, codes), codes, False)
-    rows = _base_and_rows(dataset_train)[1]
-    rows = np.arange(len(codes)) if rows is None else rows.numpy()
-    module_params = {"n_features": shell.n_features_in_, "n_outputs": shell._n_outputs(),
-                     **shell.get_params_for("module")}
-    with seeded(shell.random_state):  # the draws of the fit's initialisation
-        MLP(**module_params)
-        rng_state = torch.get_rng_state()
-    member = MemberSpec(rows, uncompiled(shell.module_), rng_state,
-                        uncompiled(shell.criterion_))
+    (member,), codes = shell.plan_members(X_fold, y_fold)
     return shell, member, codes
 
 
@@ -210,18 +165,14 @@ def _train_batch(template, jobs, X, y, folds):
     epochs = first.max_epochs
     if epochs == "auto":  # the stack's members share it (grouped by it)
         epochs = auto_epochs(len(folds[kept[0][1]]), first.batch_size, first.train_split)
-    with first._on_device(), seeded(_stack_seed(members)):
-        device = first.device
+    with seeded(_stack_seed(members)):
         module, losses = train_members(
-            X_all, codes_all, members, link=first._link(), make_optimizer=first._optimizer_for,
-            batch_size=first.batch_size, max_epochs=epochs, device=device)
+            X_all, codes_all, members, link=first.probability_link,
+            make_optimizer=first.make_optimizer, batch_size=first.batch_size,
+            max_epochs=epochs, device=resolve_device(first.device))
     for k, shell in enumerate(shells):
         with torch.no_grad():
-            uncompiled(shell.module_).load_state_dict(module.member(k).state_dict())
-        for epoch, loss in enumerate(losses[:, k], start=1):
-            shell.history.new_epoch()
-            shell.history.record("epoch", epoch)
-            shell.history.record("train_loss", float(loss))
+            shell.adopt_members(module.member(k), losses[:, k])
     seconds = (time.perf_counter() - start) / len(jobs)
     return list(zip(kept, shells, [seconds] * len(shells)))
 
@@ -296,11 +247,12 @@ class _BatchedSearchMixin:
         extra = {k: v for k, v in params.items() if k != "groups"}
         if not extra and not sp.issparse(X) and y is not None:
             batches = self._batched_jobs(X, y, folds)
-            members = getattr(self.estimator, "_n_members", lambda: 1)()
+            members = self.estimator.get_params().get("n_members", 1)
             if not batches and members != 1:
                 warnings.warn(
-                    f"No candidate trains as a stacked member: the estimator trains "
-                    f"{members} members per fit (n_members={self.estimator.n_members!r}), and "
+                    f"No candidate trains as a stacked member: the estimator has "
+                    f"n_members={members!r} (the default 'auto' trains five cross-fitted "
+                    "members per fit), and "
                     "the engine stacks single networks. Every candidate is an ordinary fit; "
                     "pass n_members=1 to the estimator for the batched search.",
                     UserWarning, stacklevel=2)
