@@ -52,8 +52,9 @@ SHARED_DOC = """
         need): the training-time adjustment is undone by Bayes' rule (the loss's logit
         offset, ``-log`` of its class weights, the sampler's class draw) and
         ``posthoc_tau`` is not applied. ``predict`` and ``decision_function`` are the
-        same for both. The focal factor (``gamma > 0``), LDAM's margins, difficulty
-        sampling and imbalanced-learn samplers change more than the class prior: there
+        same for both. The focal factor (``gamma > 0``), LDAM's margins, ``"ohem"``,
+        ``"bbn"``, ``"tau_norm"``, difficulty sampling and imbalanced-learn samplers
+        change more than the class prior: there
         only the prior part is undone (the class weights), and the probabilities need
         calibration (``CalibratedClassifierCV``). A ``criterion`` of your own: both are
         skorch's probabilities. Read at prediction, so it can be changed after ``fit``.
