@@ -41,7 +41,24 @@ SHARED_DOC = """
         Post-hoc logit adjustment (Menon et al., ICLR 2021): ``predict`` and
         ``predict_proba`` use ``logits - posthoc_tau * log(prior)``, the prior being the
         training class frequencies; 1 is Bayes-consistent for the balanced error. Tune it
-        on validation folds (``GridSearchCV``), never on test data.
+        on validation folds (``GridSearchCV``), never on test data. It changes
+        ``predict_proba`` only with ``proba="balanced"``.
+    proba : {{"balanced", "prior"}}, default="balanced"
+        What ``predict_proba`` and ``predict_log_proba`` return. ``"balanced"``: the
+        probabilities the loss trained, shifted by ``posthoc_tau``; with the default
+        logit-adjusted loss (or class weights, or class-balanced sampling) they are for
+        balanced classes, and overstate the rare classes. ``"prior"``: probabilities
+        for the training class prior (what log-loss, the Brier score and expected counts
+        need): the training-time adjustment is undone by Bayes' rule (the loss's logit
+        offset, ``-log`` of its class weights, the sampler's class draw) and
+        ``posthoc_tau`` is not applied. ``predict`` and ``decision_function`` are the
+        same for both. The focal factor (``gamma > 0``), LDAM's margins, ``"ohem"``,
+        ``"bbn"``, ``"tau_norm"``, difficulty sampling and imbalanced-learn samplers
+        change more than the class prior: there
+        only the prior part is undone (the class weights), and the probabilities need
+        calibration (``CalibratedClassifierCV``). A ``criterion`` of your own: both are
+        skorch's probabilities. Read at prediction, so it can be changed after ``fit``.
+        See :doc:`/probabilities`.
     preprocess : {{"auto", "robust"}} or None, default="auto"
         Input preprocessing inside the network, fitted on the rows passed to ``fit``:
         each column centred on its median, divided by its inter-quartile range (half its

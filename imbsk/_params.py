@@ -37,6 +37,7 @@ class ParamsMixin:
         "beta": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
         "gamma": [Interval(numbers.Real, 0.0, None, closed="left")],
         "posthoc_tau": [Interval(numbers.Real, None, None, closed="neither")],
+        "proba": [StrOptions({"balanced", "prior"})],
         "random_state": ["random_state"],
         "pseudo_threshold": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
         "pseudo_cap": [StrOptions({"proportional", "balanced"}),
@@ -58,7 +59,7 @@ class ParamsMixin:
 
     def _set_own_params(self, rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                         unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
-                        n_members, member_sampling, preprocess, torch_threads):
+                        n_members, member_sampling, preprocess, torch_threads, proba):
         # plain assignments, as scikit-learn's __init__ convention asks
         self.rebalance = rebalance
         self.beta = beta
@@ -75,6 +76,7 @@ class ParamsMixin:
         self.member_sampling = member_sampling
         self.preprocess = preprocess
         self.torch_threads = torch_threads
+        self.proba = proba
 
     def set_params(self, **params):
         """Set parameters; ``rebalance__<name>`` goes to the strategy object."""
@@ -122,6 +124,13 @@ class ParamsMixin:
                 "a module of your own yourself."
             )
         return strategy
+
+    def _proba_head(self):
+        """``proba``, validated: it is read at prediction, so it may be set after ``fit``."""
+        validate_parameter_constraints(
+            {"proba": self._parameter_constraints["proba"]}, {"proba": self.proba},
+            caller_name=type(self).__name__)
+        return self.proba
 
     def _rebalance(self):
         """``rebalance`` with ``"auto"`` resolved: logit adjustment, or None (plain

@@ -358,7 +358,7 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
     """
 
     def __init__(self, module=None, *, rebalance="auto", beta=0.999, gamma=2.0,
-                 alpha=None, posthoc_tau=0.0, preprocess="auto", random_state=None,
+                 alpha=None, posthoc_tau=0.0, proba="balanced", preprocess="auto", random_state=None,
                  n_members="auto", member_sampling="cross_fit", torch_threads="auto",
                  unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
@@ -373,7 +373,8 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
                          device=device, verbose=verbose, **kwargs)
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                              unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
-                             n_members, member_sampling, preprocess, torch_threads)
+                             n_members, member_sampling, preprocess, torch_threads,
+                             proba)
 
 
 class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
@@ -402,7 +403,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
     }
 
     def __init__(self, module=None, *, rebalance="auto", beta=0.999, gamma=2.0,
-                 alpha=None, posthoc_tau=0.0, preprocess="auto", random_state=None,
+                 alpha=None, posthoc_tau=0.0, proba="balanced", preprocess="auto", random_state=None,
                  n_members="auto", member_sampling="cross_fit", torch_threads="auto",
                  unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
@@ -418,7 +419,8 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
                          device=device, verbose=verbose, **kwargs)
         self._set_own_params(rebalance, beta, gamma, alpha, posthoc_tau, random_state,
                              unlabeled, pseudo_threshold, pseudo_cap, pretrain, pretrain_epochs,
-                             n_members, member_sampling, preprocess, torch_threads)
+                             n_members, member_sampling, preprocess, torch_threads,
+                             proba)
         self.classes = classes
 
     def _check_params(self):

@@ -8,7 +8,10 @@ Three pieces, each a pure function of arrays:
 * the *post-hoc logit shift* ``-tau * log(prior)`` (Menon et al., ICLR 2021), the log
   prior odds for the binary head (:func:`posthoc_shift`);
 * the binary *threshold*, a probability or ``"prior"`` (threshold moving to the training
-  odds, :func:`binary_threshold`).
+  odds, :func:`binary_threshold`);
+* the *prior correction* of ``proba="prior"`` (:func:`prior_correction`): the log ratio of
+  the training class prior to the prior the loss effectively trained for, added to the
+  log-probabilities of the link, so that ``predict_proba`` matches the training prior.
 
 The estimators' ``decision_function`` returns the shifted logits (multi-class) or the
 margin ``z + shift - logit(threshold)`` (binary), so that ``predict`` is the argmax, or
@@ -32,6 +35,7 @@ __all__ = [
     "binary_margin_offset",
     "binary_threshold",
     "posthoc_shift",
+    "prior_correction",
 ]
 
 
@@ -100,6 +104,75 @@ def posthoc_shift(class_counts, tau, binary=False):
     if binary:
         return float(-tau * (log_prior[1] - log_prior[0]))
     return -tau * log_prior
+
+
+def prior_correction(class_counts, class_weight=None, logit_offset=None, drawn_prior=None):
+    """Per-class log correction from the loss's effective prior to the training prior.
+
+    A loss that adds ``o_c`` to the logits while training, weights class ``c`` by ``w_c``
+    and sees rows drawn with class distribution ``q`` (``q = pi``, the training prior
+    ``n_c / N``, when rows are drawn as they are) is minimised by logits with
+    ``softmax(z + o) = p_eff(c | x)``, the posterior under the prior ``∝ w_c q_c``. Bayes'
+    rule turns it into the posterior under ``pi``::
+
+        log p(c | x) = log softmax(z)_c + d_c + const,
+        d_c = o_c - log w_c + log pi_c - log q_c
+
+    The constant is fixed by normalising. Exact for the population minimiser of the
+    (weighted, logit-adjusted) cross-entropy; the focal factor (``gamma > 0``) and LDAM's
+    margins change more than the prior, and only their prior part is undone.
+
+    Parameters
+    ----------
+    class_counts : array-like of shape (n_classes,)
+        Training count of each class (a class never seen counts as one row).
+    class_weight : array-like of shape (n_classes,) or None, default=None
+        The loss's factor of each class (class weights times a per-class focal alpha);
+        None: ones.
+    logit_offset : array-like of shape (n_classes,) or (1,), or None, default=None
+        Added to the logits by the loss while training. Shape ``(1,)``: the binary head's
+        single logit, an offset of the positive class.
+    drawn_prior : array-like of shape (n_classes,) or None, default=None
+        The class distribution the sampler draws rows with; None: the training prior.
+
+    Returns
+    -------
+    correction : ndarray of shape (n_classes,)
+        Shifted so that its largest entry is 0 (only differences matter).
+
+    Examples
+    --------
+    The logit-adjusted loss (offset ``log pi``) is undone by ``log pi`` itself:
+
+    >>> counts = [90, 10]
+    >>> prior_correction(counts, logit_offset=np.log([0.9, 0.1])).round(3).tolist()
+    [0.0, -2.197]
+
+    Inverse-frequency class weights, and class-balanced sampling, the same:
+
+    >>> prior_correction(counts, class_weight=[1 / 90, 1 / 10]).round(3).tolist()
+    [0.0, -2.197]
+    >>> prior_correction(counts, drawn_prior=[0.5, 0.5]).round(3).tolist()
+    [0.0, -2.197]
+
+    The binary head's single logit (offset ``log(n_1 / n_0)``):
+
+    >>> prior_correction(counts, logit_offset=[np.log(10 / 90)]).round(3).tolist()
+    [0.0, -2.197]
+    """
+    counts = np.maximum(np.asarray(class_counts, dtype=np.float64), 1.0)
+    log_prior = np.log(counts) - np.log(counts.sum())
+    correction = np.zeros(len(counts))
+    if logit_offset is not None:
+        offset = np.asarray(logit_offset, dtype=np.float64).reshape(-1)
+        correction += np.concatenate([[0.0], offset]) if len(offset) == 1 else offset
+    if class_weight is not None:  # a weight of 0 (focal alpha = 0) as the smallest float
+        weight = np.asarray(class_weight, dtype=np.float64)
+        correction -= np.log(np.maximum(weight, np.finfo(np.float64).tiny))
+    if drawn_prior is not None:
+        drawn = np.asarray(drawn_prior, dtype=np.float64)
+        correction += log_prior - np.log(drawn / drawn.sum())
+    return correction - correction.max()
 
 
 def binary_threshold(threshold, class_counts):
@@ -222,6 +295,42 @@ class DecisionMixin:
         # round to exactly 0 and 1, and predict_log_proba is their logarithm
         return lambda logits: proba(shifted(logits.double()))
 
+    def _loss_class_factors(self, criterion):
+        """The loss's factor of each class: class weights times a per-class focal alpha."""
+        weight = np.asarray(self.class_weight_, dtype=np.float64)
+        alpha = getattr(criterion, "alpha", None)
+        return weight * to_numpy(alpha).astype(np.float64) if torch.is_tensor(alpha) else weight
+
+    def _prior_correction(self):
+        """:func:`prior_correction` of this fit: the loss's offset and class factors, and
+        the class distribution its sampler draws (the strategy's ``drawn_class_prior``)."""
+        criterion = uncompiled(self.criterion_)
+        offset = getattr(criterion, "logit_offset", None)
+        drawn = self.rebalance_.drawn_class_prior(self.class_counts_,
+                                                  getattr(self, "train_sampler_", None))
+        return prior_correction(self.class_counts_, self._loss_class_factors(criterion),
+                                None if offset is None else to_numpy(offset), drawn)
+
+    def _prior_transform(self, log=False):
+        """Logits -> probabilities (``log``: their logarithm) for the training prior.
+
+        ``posthoc_tau`` is a decision rule and is not applied. With several members the
+        logits are the log of the members' mean probability: the correction is Bayes'
+        rule applied to the ensemble's posterior (not the mean of corrected members).
+        """
+        log_proba = LINKS[self._link()][1]
+        correction = torch.as_tensor(self._prior_correction(), dtype=torch.float64)
+        normalise = F.log_softmax if log else F.softmax
+        # log-probabilities of the link (softmax, normalised sigmoid or the binary pair)
+        # plus the correction, normalised: for softmax the same as softmax(z + correction)
+        return lambda logits: normalise(
+            log_proba(logits.double()) + correction.to(logits.device), dim=-1)
+
+    def _prior_head(self):
+        """Whether ``predict_proba`` gives the training prior's probabilities: imbsk's own
+        link (a criterion of your own has no known adjustment to undo) and ``proba``."""
+        return self._proba_head() == "prior" and self._own_link()
+
     def _decision_transform(self):
         """Logits -> the values of ``decision_function``."""
         shifted = self._shifted()
@@ -266,6 +375,10 @@ class DecisionMixin:
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
+        ``proba="balanced"``: as the loss trained them (a logit-adjusted or re-weighted
+        loss gives probabilities for balanced classes), shifted by ``posthoc_tau``;
+        ``proba="prior"``: for the training class prior, ``posthoc_tau`` not applied.
+
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
@@ -274,7 +387,10 @@ class DecisionMixin:
         -------
         proba : ndarray of float64, shape (n_samples, n_classes)
         """
-        return self._proba(self._prediction_input(X))
+        X = self._prediction_input(X)
+        if self._prior_head():
+            return self._stream(X, self._prior_transform())
+        return self._proba(X)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed from the logits (no log of 0).
@@ -288,6 +404,8 @@ class DecisionMixin:
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         X = self._prediction_input(X)
+        if self._prior_head():
+            return self._stream(X, self._prior_transform(log=True))
         if not self._own_link():
             with np.errstate(divide="ignore"):
                 return np.log(self._proba(X))
@@ -351,6 +469,12 @@ class BinaryDecisionMixin(DecisionMixin):
 
     def _posthoc_shift(self):
         return posthoc_shift(self.class_counts_, self.posthoc_tau, binary=True)
+
+    def _loss_class_factors(self, criterion):
+        # the sigmoid focal alpha: alpha for the positive class, 1 - alpha for the negative
+        weight = super()._loss_class_factors(criterion)
+        alpha = getattr(criterion, "alpha", None)
+        return weight * np.array([1.0 - alpha, alpha]) if isinstance(alpha, float) else weight
 
     def _decision_transform(self):
         shifted = self._shifted()

@@ -69,3 +69,13 @@ def _member_estimators():
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible_with_members(estimator, check):
     check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    [Estimator(proba="prior", rebalance=rebalance, max_epochs=10, lr=0.01, random_state=0)
+     for rebalance in ("auto", "class_balanced_sampling")
+     for Estimator in (ImbalancedNetClassifier, ImbalancedNetBinaryClassifier)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible_prior_probabilities(estimator, check):
+    check(estimator)

@@ -92,6 +92,21 @@ class RebalanceStrategy(BaseEstimator):
         """Return a list of ``(name, skorch callback)`` pairs."""
         return []
 
+    def drawn_class_prior(self, class_counts, sampler):
+        """The class distribution the training rows are drawn with, or None.
+
+        None (the default): rows are drawn as they are, so the network sees the training
+        prior. ``proba="prior"`` undoes a different draw (:func:`imbsk.decision.prior_correction`).
+
+        Parameters
+        ----------
+        class_counts : ndarray of shape (n_classes,)
+            The training split's counts.
+        sampler : the sampler :meth:`make_sampler` returned for the last training call,
+            or None (none, or a model loaded with ``load_params``)
+        """
+        return None
+
     def make_train_dataset(self, dataset_train, device):
         """Return a dataset to train on instead of ``dataset_train``, or None to keep it."""
         return None

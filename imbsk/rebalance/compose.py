@@ -53,6 +53,9 @@ class Compose(RebalanceStrategy):
     def output_bias(self, class_counts, head):
         return self._single("output_bias", class_counts, head)
 
+    def drawn_class_prior(self, class_counts, sampler):
+        return self._single("drawn_class_prior", class_counts, sampler)
+
     def make_train_dataset(self, dataset_train, device):
         return self._single("make_train_dataset", dataset_train, device)
 

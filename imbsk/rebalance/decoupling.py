@@ -218,6 +218,13 @@ class ClassifierRetraining(RebalanceStrategy):
     def make_sampler(self, y_train):
         return _TwoStageSampler(y_train)
 
+    def drawn_class_prior(self, class_counts, sampler):
+        # the classifier (the layer that carries the prior) is re-trained on class-balanced
+        # draws; a loaded model has no sampler and is taken to have reached that stage
+        if sampler is not None and not sampler.class_balanced:
+            return None
+        return np.ones(len(class_counts)) / len(class_counts)
+
     def make_callbacks(self):
         return [("crt", _ClassifierRetrainer(self.crt_epochs, self.crt_lr))]
 

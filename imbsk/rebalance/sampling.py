@@ -75,3 +75,7 @@ class ClassBalancedSampling(RebalanceStrategy):
             torch.as_tensor(weights, dtype=torch.float64), num_samples=len(weights),
             replacement=True,
         )
+
+    def drawn_class_prior(self, class_counts, sampler):
+        counts = np.asarray(class_counts, dtype=np.float64) ** self.power
+        return counts / counts.sum()
