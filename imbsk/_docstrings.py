@@ -84,9 +84,9 @@ SHARED_DOC = """
         Members trained at once as one stacked network (:mod:`imbsk.engine`); the
         predicted probabilities are the members' mean. ``"auto"``: 5 cross-fitted
         members (``member_sampling="cross_fit"``) when they can be stacked -- the built-in
-        MLP, imbsk's loss, a loss-level strategy, the default kind of ``train_split``
-        (a ``ValidSplit``) -- and one network otherwise (a sampling strategy, ``module=``,
-        ``pretrain``, ...). Each member has its own initial
+        MLP, imbsk's loss, a loss-level strategy -- and one network otherwise (a sampling
+        strategy, ``module=``, ``pretrain``, ...); the count used is ``n_members_``.
+        Each member has its own initial
         weights and data order (member k equals a fit with ``random_state`` set to its
         seed, dropout aside) and, with ``member_sampling``, its own rows. Eight members
         cost about twice one member's fit time on a small table. Needs the built-in MLP
@@ -94,11 +94,17 @@ SHARED_DOC = """
         batch normalisation, ``"crt"``, ``"tau_norm"`` or ``"bbn"``).
     member_sampling : {{"cross_fit", "shuffle", "bootstrap", "balanced_bootstrap"}}, \
 default="cross_fit"
-        The rows of each member (with more than one). ``"cross_fit"``: the rows are cut
+        The rows of each member (with more than one). ``"cross_fit"`` with a k-fold
+        ``train_split`` (the default ``ValidSplit(5, stratified=True)``): the rows are cut
         into K stratified folds; member k trains on all folds but fold k and keeps the
         weights of its best epoch on fold k (its validation loss): every row trains K - 1
-        members and validates one, and ``train_split`` is not used (the history's
-        ``valid_*`` scores are out-of-fold). ``"shuffle"``: every member on the
+        members and validates one. skorch's loop, its callbacks and ``history`` see these
+        out-of-fold predictions as the validation data (``valid_loss``,
+        ``valid_loss_best``, ``valid_bacc``, ...: each row predicted by the member that
+        held it out). ``"cross_fit"`` with a split of another kind (``ValidSplit(0.1)``,
+        ``predefined_split``): every member trains on its training rows and keeps its best
+        epoch on its validation rows; with ``train_split=None``: every member trains on
+        every row, for all epochs. ``"shuffle"``: every member on the
         training split (after ``train_split``), each in its own order. ``"bootstrap"``: a
         bootstrap that keeps the class counts. ``"balanced_bootstrap"``: ``n // C`` rows
         of each class drawn with replacement (the balanced bagging of
@@ -141,7 +147,11 @@ default="cross_fit"
         ``dataset__*`` reach it). The default keeps whole batches as tensors (and sparse X
         sparse).
     train_split : callable or None, default=ValidSplit(5, stratified=True)
-        Internal validation split (skorch); None trains on all rows.
+        Internal validation split (skorch): the validation data that callbacks, early
+        stopping and ``history`` see. With cross-fitted members (the default) an integer
+        ``cv`` is the folds of the members (every row validates once, out of fold); a
+        fraction or ``predefined_split`` is the members' common validation set; None
+        trains on all rows, with no validation.
     device : {{"cpu", "cuda", "cuda:N", "auto"}}, default="cpu"
         ``"auto"`` uses CUDA when available. Asking for CUDA without it is an error.
     verbose : int, default=0{extra_params}
@@ -179,7 +189,19 @@ default="cross_fit"
         Only with ``n_members > 1``: each member's training rows (positions in the
         training split) in the last training call.
     member_rng_states_ : list of ByteTensor
-        Only with ``n_members > 1``: each member's random stream (its data orders).
+        Each member's random stream (its data orders) right after its initialisation.
+    member_valid_rows_ : list of ndarray
+        Only with cross-fitted members: each member's fold (positions in the training
+        rows), on which it is validated.
+    member_best_epochs_ : list of int
+        Only with ``member_sampling="cross_fit"`` and validation data: the epoch each
+        member's weights come from (its lowest validation loss).
+    n_members_ : int
+        ``n_members`` resolved (``"auto"``: 5 or 1).
+    max_epochs_ : int
+        ``max_epochs`` resolved for the last training call (``"auto"``: from the rows).
+    torch_threads_ : int or None
+        ``torch_threads`` resolved (``"auto"``: 1 or None); prediction uses it too.
     classifier_norms_ : ndarray of shape (n_classes,)
         Only with ``rebalance="tau_norm"``: the classifier's row norms after
         normalisation.

@@ -1,11 +1,13 @@
 """The two estimators: they validate, wire a strategy and delegate to skorch's hooks.
 
-A fit: validate and encode (:mod:`imbsk._validation`) -> skorch's ``initialize`` (the
-strategy's callbacks, module and loss) -> [pre-training] -> skorch's loop, whose
-``get_split_datasets`` hook sets up the training rows, counts, loss buffers and sampler
-(:mod:`imbsk._training`) -> [pseudo-labels]. ``fit`` and
-``partial_fit`` are overridden in one place, :meth:`_train`: data are validated and
-labels encoded before skorch sees them, and the optional stages run around its loop.
+A fit: validate and encode (:mod:`imbsk._validation`; a refused fit leaves the earlier
+model exactly as it was) -> skorch's ``initialize`` (the strategy's callbacks, module and
+loss) -> [pre-training] -> skorch's loop, whose ``get_split_datasets`` hook
+(:mod:`imbsk._data_hooks`) sets up the training rows, counts, loss buffers, sampler and
+validation data -> [pseudo-labels]. K members are one stacked module trained by the same
+loop (:mod:`imbsk.engine`; the estimators mix in its
+:class:`~imbsk.engine.protocol.MembersMixin`). ``fit`` and ``partial_fit`` are
+overridden in one place, :meth:`_train`.
 """
 
 import numbers
@@ -16,31 +18,25 @@ import numpy as np
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
 from skorch.dataset import ValidSplit
-from skorch.utils import is_dataset, to_device
+from skorch.utils import to_device
 
 from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit
 from ._docstrings import SHARED_DOC, THRESHOLD_DOC
 from ._params import ParamsMixin
-from ._training import (encode_validation, fit_input_scaling, out_of_fold_validation,
-                        prepare_training, resolved_epochs, replace_training_rows,
-                        restore_fitted_state, split_with_hints)
+from ._data_hooks import DataHooksMixin
+from ._training import fit_input_scaling, resolved_epochs, restore_fitted_state
 from ._validation import validate_sample_weight, validate_training_data
-from .data import BatchIterator, TabularDataset, dataset_targets
+from .data import BatchIterator, TabularDataset
 from .decision import BinaryDecisionMixin, DecisionMixin
 from .engine.protocol import MembersMixin
 from .devices import auto_threads, resolve_device, resolved_device, seeded, torch_threads
 from .modules import MLP
 from .pretraining import pretraining_stage
 from .rebalance import ClassBalancedLoss
-from .scoring import check_validation_coverage, default_callbacks, warn_about_fit
+from .scoring import default_callbacks, warn_about_fit
 from .semi_supervised import pseudo_label_stage
 
 __all__ = ["ImbalancedNetBinaryClassifier", "ImbalancedNetClassifier"]
-
-#: Rows per batch of prediction and validation (``iterator_valid__batch_size`` overrides;
-#: ``batch_size=-1``: every row at once): a batch of 128 rows costs more in per-call
-#: overhead than in arithmetic.
-PREDICTION_ROWS = 4096
 
 #: Fitted attributes, removed by a cold fit (and by a failed one).
 _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in_",
@@ -50,7 +46,7 @@ _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in
            "member_best_epochs_", "n_members_", "max_epochs_", "torch_threads_")
 
 
-class _ImbalancedNetMixin(MembersMixin, ParamsMixin, SkorchOverrides):
+class _ImbalancedNetMixin(MembersMixin, DataHooksMixin, ParamsMixin, SkorchOverrides):
     """What both estimators share; the head-specific parts are overridden hooks."""
 
     _head = "multiclass"
@@ -133,59 +129,6 @@ class _ImbalancedNetMixin(MembersMixin, ParamsMixin, SkorchOverrides):
                 "sampling-only rebalance strategy with your own criterion."
             )
         return super().initialize_criterion()
-
-    def check_data(self, X, y):  # data are validated and encoded before skorch sees them
-        pass
-
-    def get_dataset(self, X, y=None):
-        if not self._tabular_dataset() or is_dataset(X):
-            return super().get_dataset(X, y)  # skorch's rules (dataset=, dataset__*)
-        kwargs = {"device": self.device, "lazy": y is None,  # prediction: rows per batch
-                  **self.get_params_for("dataset")}
-        return self.dataset(X, y, **kwargs)
-
-    def _tabular_dataset(self):
-        return isinstance(self.dataset, type) and issubclass(self.dataset, TabularDataset)
-
-    def _training_dataset(self, X, codes, sample_weight):
-        if sample_weight is None:
-            return self.get_dataset(X, codes)
-        if not self._tabular_dataset():
-            raise ValueError("sample_weight needs dataset=TabularDataset (the default).")
-        return self.dataset(X, codes, device=self.device, sample_weight=sample_weight,
-                            **self.get_params_for("dataset"))
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        dataset_train, dataset_valid = split_with_hints(
-            self, self.get_dataset(X, y), y, self._streaming_counts is not None, **fit_params)
-        dataset_valid = encode_validation(self, dataset_valid)
-        if dataset_valid is not None:
-            check_validation_coverage(dataset_targets(dataset_valid)[0].cpu().numpy(),
-                                      self.classes_)
-        dataset_train = replace_training_rows(self, dataset_train)
-        prepare_training(self, dataset_train, self._streaming_counts)
-        return dataset_train, out_of_fold_validation(self, dataset_train) or dataset_valid
-
-    def get_iterator(self, dataset, training=False):
-        if not training:  # prediction and validation: large batches, unless asked
-            params = self.get_params_for("iterator_valid")
-            batch_size = params.get("batch_size", self.batch_size if self.batch_size == -1
-                                    else max(self.batch_size, PREDICTION_ROWS))
-            params["batch_size"] = len(dataset) if batch_size == -1 else batch_size
-            return self.iterator_valid(dataset, **params)
-        params = self.get_params_for("iterator_train")
-        sampler = getattr(self, "train_sampler_", None)  # set when the split was made
-        if self._stacked_members() > 1:
-            return self._member_batches(dataset, params.get("batch_size", self.batch_size),
-                                        sampler)
-        if sampler is not None:
-            params.setdefault("sampler", sampler)
-        else:
-            params.setdefault("shuffle", True)
-        params.setdefault("batch_size", self.batch_size)
-        if params["batch_size"] == -1:
-            params["batch_size"] = len(dataset)
-        return self.iterator_train(dataset, **params)
 
     def _forget_fit(self):
         for name in _FITTED:

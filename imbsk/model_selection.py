@@ -162,9 +162,7 @@ def _train_batch(template, jobs, X, y, folds):
         members.append(member)
         kept.append((params, fold))
     first = shells[0]
-    epochs = first.max_epochs
-    if epochs == "auto":  # the stack's members share it (grouped by it)
-        epochs = auto_epochs(len(folds[kept[0][1]]), first.batch_size, first.train_split)
+    epochs = first.max_epochs_  # resolved by the planned fit (the stack is grouped by it)
     with seeded(_stack_seed(members)):
         module, losses = train_members(
             X_all, codes_all, members, link=first.probability_link,

@@ -21,6 +21,7 @@ __all__ = [
     "MemberScores",
     "warn_about_fit",
     "CompactPrintLog",
+    "training_summary",
     "default_callbacks",
     "PerClassRecall",
     "check_validation_coverage",
@@ -283,26 +284,56 @@ class MemberScores(Callback):
         net.history.record("valid_bacc_members", [float(v) for v in scores])
 
 
+def training_summary(net):
+    """One line on what a fit trains: members, epochs, threads (printed with verbose=1).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(n_members_=5, member_sampling="cross_fit", max_epochs_=50,
+    ...                       max_epochs="auto", torch_threads_=1, n_members="auto")
+    >>> print(training_summary(net))  # doctest: +ELLIPSIS
+    Training 5 cross-fitted members (n_members='auto'), 50 epochs (max_epochs='auto'), 1 ...
+    """
+    members = getattr(net, "n_members_", 1)
+    kind = {"cross_fit": "cross-fitted members", "shuffle": "members",
+            "bootstrap": "bootstrapped members",
+            "balanced_bootstrap": "members on balanced bootstraps"}
+    what = (f"{members} {kind.get(net.member_sampling, 'members')}" if members > 1
+            else "one network")
+    threads = getattr(net, "torch_threads_", None)
+    threads = ("torch's threads" if threads is None
+               else f"{threads} torch thread{'s' if threads > 1 else ''}")
+    return (f"Training {what} (n_members={net.n_members!r}), {net.max_epochs_} epochs "
+            f"(max_epochs={net.max_epochs!r}), {threads}.")
+
+
 class CompactPrintLog(PrintLog):
     """skorch's ``PrintLog`` with the columns that fit a 100-column terminal.
 
-    The per-class recalls (one column per class) and the plain accuracy are left out of
-    the printed table; every column is still in ``net.history``. Other keys to leave out
-    go in ``keys_ignored`` as usual.
+    The per-class recalls (one column per class), the plain accuracy, the G-mean (close
+    to the balanced accuracy) and the per-member lists are left out of the printed table; every column is still in ``net.history``.
+    Other keys to leave out go in ``keys_ignored`` as usual. With ``verbose=1`` a line
+    before the table says what the fit trains (:func:`training_summary`).
 
     Examples
     --------
     >>> sorted(CompactPrintLog().initialize().keys_ignored_)
-    ['batches', 'valid_acc', 'valid_bacc_members', 'valid_loss_members']
+    ['batches', 'valid_acc', 'valid_bacc_members', 'valid_gmean', 'valid_loss_members']
     """
 
     #: Printed-table columns left out, besides the per-class recalls.
-    hidden = ("valid_acc", "valid_bacc_members", "valid_loss_members")
+    hidden = ("valid_acc", "valid_gmean", "valid_bacc_members", "valid_loss_members")
 
     def initialize(self):
         super().initialize()
         self.keys_ignored_ |= set(self.hidden)
         return self
+
+    def on_train_begin(self, net, X=None, **kwargs):
+        super().on_train_begin(net, X=X, **kwargs)
+        if net.verbose and len(net.history) == 0:
+            self.sink(training_summary(net))
 
     def on_epoch_end(self, net, **kwargs):
         self.keys_ignored_ |= {key for key in net.history[-1]

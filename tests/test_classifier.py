@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
-from imbsk.classifier import PREDICTION_ROWS
+from imbsk._data_hooks import PREDICTION_ROWS
 from imbsk.rebalance import ClassBalancedLoss, ClassBalancedSampling
 
 KEEL = pathlib.Path(__file__).resolve().parents[1] / "imbsk" / "datasets" / "data"

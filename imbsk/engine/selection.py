@@ -34,7 +34,7 @@ class MemberSelection(Callback):
     At the end of every epoch each member's validation loss (its loss, in evaluation
     mode) is computed; when it improves, the member's weights are kept, and training ends
     with every member at its best epoch. Records ``valid_loss_members`` (one value per
-    member); ``valid_loss``, ``valid_bacc`` and the other scores come from skorch's own
+    member) and ``valid_loss_sd`` (their standard deviation); ``valid_loss``, ``valid_bacc`` and the other scores come from skorch's own
     callbacks, on the same validation data. Sets ``member_best_epochs_``.
 
     Examples
@@ -104,6 +104,7 @@ class MemberSelection(Callback):
                 for name, p in module.named_parameters():
                     self.state_[name][k].copy_(p.detach()[k])
         net.history.record("valid_loss_members", losses)
+        net.history.record("valid_loss_sd", float(np.std(losses)))  # the members' spread
 
     def on_train_end(self, net, **kwargs):
         if self.state_ is None:  # no epoch in this call, or no validation data
