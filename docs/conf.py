@@ -5,7 +5,17 @@ import imbsk
 project = "imbsk"
 author = "the imbsk developers"
 release = version = imbsk.__version__
-extensions = ["sphinx.ext.autodoc", "numpydoc", "sphinx.ext.intersphinx"]
+extensions = [
+    "sphinx.ext.autodoc",
+    "numpydoc",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    # ships MathJax 3 and copies it to _static/mathjax: formulas render with no network
+    "sphinx-mathjax-offline",
+]
+# the offline extension sets this too; said here so that a reader of conf.py sees that the
+# renderer is local (the HTML must not load a script from a CDN)
+mathjax_path = "mathjax/tex-chtml.js"
 autodoc_default_options = {"members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
