@@ -31,12 +31,12 @@ __all__ = [
 
 
 def cumulative_alpha(epoch, max_epochs):
-    """``α = 1 - (epoch / max_epochs)**2``, the weight of the conventional branch.
+    r""":math:`\alpha = 1 - (t / T)^2`, the conventional branch's weight at epoch t of T.
 
     Parameters
     ----------
     epoch : int
-        The current epoch, from 1 to ``max_epochs``.
+        The current epoch t, from 1 to ``max_epochs`` (T).
     max_epochs : int
 
     Examples

@@ -35,7 +35,7 @@ __all__ = [
 
 
 def tau_normalize(weight, tau):
-    """``w_c / ||w_c||**tau`` for every row ``w_c`` of ``weight``.
+    r""":math:`w_c / \lVert w_c \rVert^{\tau}` for every row :math:`w_c` of ``weight``.
 
     Parameters
     ----------

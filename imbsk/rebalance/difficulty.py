@@ -72,7 +72,7 @@ def difficulty_increments(prev_proba, proba, y, eps=1e-6):
 
 
 def difficulty_weights(du_sum, dl_sum, c):
-    """Difficulty ``D = (c + du_sum) / (c + dl_sum)`` and weights ``w = D / sum(D)``.
+    r"""Difficulty :math:`D = (c + \sum du) / (c + \sum dl)`, weights :math:`w = D / \sum D`.
 
     Parameters
     ----------

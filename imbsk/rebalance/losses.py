@@ -50,7 +50,7 @@ def _modulating_factor(log_p_t, gamma):
 
 
 def softmax_focal_loss(logits, target, gamma=0.0, alpha=None):
-    """Per-sample softmax focal loss ``-alpha_y (1 - p_y)**gamma log p_y``.
+    r"""Per-sample softmax focal loss :math:`-\alpha_y (1 - p_y)^{\gamma} \log p_y`.
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ __all__ = ["DeferredReweighting", "LDAMLoss", "ldam_margins"]
 
 
 def ldam_margins(class_counts, max_margin=0.5):
-    """Per-class margins ``m_c = C / n_c**(1/4)`` with ``C`` such that ``max(m) = max_margin``.
+    r"""Per-class margins :math:`m_c \propto n_c^{-1/4}`, the largest equal to ``max_margin``.
 
     Parameters
     ----------

@@ -18,7 +18,7 @@ __all__ = ["ClassBalancedSampling", "class_power_sample_weights"]
 
 
 def class_power_sample_weights(y, power):
-    """Per-row draw weights so that class ``c`` is drawn with probability ∝ ``n_c**power``.
+    r"""Row draw weights: class c is drawn with probability :math:`\propto n_c^{\text{power}}`.
 
     ``power=0`` is class-balanced sampling (every class equally likely per draw, the
     seed's "label shuffling"), ``power=0.5`` square-root sampling and ``power=1``

@@ -40,7 +40,7 @@ def _normalise(raw):
 
 
 def inverse_frequency_weights(class_counts):
-    """Inverse-frequency weights ``w_c ∝ 1 / n_c``, normalised to sum to ``C``.
+    r"""Inverse-frequency weights :math:`w_c \propto 1 / n_c`, summing to :math:`C`.
 
     Parameters
     ----------
@@ -60,7 +60,7 @@ def inverse_frequency_weights(class_counts):
 
 
 def sqrt_inverse_frequency_weights(class_counts):
-    """Smoothed inverse-frequency weights ``w_c ∝ 1 / sqrt(n_c)``, summing to ``C``.
+    r"""Smoothed inverse frequency :math:`w_c \propto 1 / \sqrt{n_c}`, summing to :math:`C`.
 
     Parameters
     ----------
@@ -80,7 +80,7 @@ def sqrt_inverse_frequency_weights(class_counts):
 
 
 def effective_number_weights(class_counts, beta):
-    """Class-balanced weights ``w_c ∝ (1 - beta) / (1 - beta**n_c)`` (Cui et al., 2019).
+    r"""Class-balanced weights :math:`w_c \propto (1-\beta)/(1-\beta^{n_c})` (Cui et al., 2019).
 
     ``beta = 0`` gives uniform weights; ``beta -> 1`` approaches inverse frequency.
     ``1 - beta**n`` is computed as ``-expm1(n * log(beta))``, which keeps its precision
