@@ -6,7 +6,7 @@ Bayes' rule and gives probabilities for the training prior; ``predict`` is the s
 both. One network is fitted; the head is switched with ``set_params`` (it is read at
 prediction). The figure is ``docs/_static/reliability.png`` (docs/probabilities.rst).
 
-    python examples/plot_reliability.py [--quick] [--out PATH]
+    python examples/reliability_diagram.py [--quick] [--out PATH]
 """
 
 import argparse
