@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from .classifier import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from .datasets import list_keel, load_keel
+from .devices import auto_threads, torch_threads
 from .modules import MLP
 
 __all__ = ["DEFAULT_STRATEGIES", "PEERS", "VARIANTS", "make_method", "per_dataset_table",
@@ -45,7 +46,11 @@ METRICS = {
 
 class _PlainSkorchMLP:
     """Peer: plain skorch with cross-entropy, the MLP's hidden layers without its linear
-    shortcut (whose own learning rate is imbsk's), labels encoded by hand."""
+    shortcut (whose own learning rate is imbsk's), labels encoded by hand.
+
+    It trains on the threads imbsk's ``torch_threads="auto"`` gives the same network (one
+    for these small ones), so that fit times compare the methods, not the thread policies.
+    """
 
     def __init__(self, epochs, device, random_state):
         self.epochs, self.device, self.random_state = epochs, device, random_state
@@ -59,8 +64,10 @@ class _PlainSkorchMLP:
             criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
             max_epochs=self.epochs, batch_size=128, iterator_train__shuffle=True,
             device=self.device, verbose=0,
-        )
-        self.net_.fit(X.astype(np.float32), self.encoder_.transform(y))
+        ).initialize()  # as fit would, so that the weights draw the same numbers
+        n_parameters = sum(p.numel() for p in self.net_.module_.parameters())
+        with torch_threads(auto_threads(n_parameters, self.net_.batch_size)):
+            self.net_.partial_fit(X.astype(np.float32), self.encoder_.transform(y))
         return self
 
     def predict(self, X):

@@ -1,10 +1,12 @@
-"""Tables of imbsk.benchmark, on hand-made results (no training)."""
+"""imbsk.benchmark: tables on hand-made results (no training), peers."""
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from skorch import NeuralNetClassifier
 
-from imbsk.benchmark import per_dataset_table, summarize, win_tie_loss
+from imbsk.benchmark import PEERS, make_method, per_dataset_table, summarize, win_tie_loss
 
 
 def _results(scores):
@@ -58,3 +60,30 @@ def test_per_dataset_rows_follow_the_imbalance_ratio():
     assert list(per_dataset_table(results).index) == ["pima", "yeast5", "other"]
     with pytest.raises(ValueError, match="aggfunc must be 'mean' or 'std', got 'median'"):
         per_dataset_table(results, aggfunc="median")
+
+
+def test_plain_skorch_peer_trains_on_one_thread_like_small_imbsk_nets(monkeypatch,
+                                                                      imbalanced_data):
+    threads, train_step = [], NeuralNetClassifier.train_step
+
+    def counting(net, *args, **kwargs):
+        threads.append(torch.get_num_threads())
+        return train_step(net, *args, **kwargs)
+
+    monkeypatch.setattr(NeuralNetClassifier, "train_step", counting)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        make_method("skorch_mlp", epochs=1).fit(*imbalanced_data)
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(before)
+    assert threads and set(threads) == {1}
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_peers_use_one_process_per_fit(name):
+    """The benchmark runs one fit at a time: a peer's own n_jobs would oversubscribe."""
+    peer = make_method(name, epochs=1)
+    n_jobs = peer.get_params().get("n_jobs") if hasattr(peer, "get_params") else None
+    assert n_jobs in (None, 1)
