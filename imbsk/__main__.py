@@ -219,9 +219,19 @@ def _shortened(message):
     return text if len(text) <= MESSAGE_WIDTH else text[:MESSAGE_WIDTH - 1] + "…"
 
 
-def _warnings_section(warnings_table):
-    """Markdown: the one-class fits by name, the other warnings counted by kind."""
+def _warnings_section(results, warnings_table):
+    """Markdown: the fits that predicted one class on their test fold, the one-class fits
+    by name, the other warnings counted by kind."""
     parts = ["## Warnings"]
+    if "predicted_classes" in results:
+        constant = results.loc[results["predicted_classes"] == 1, ["method", "dataset", "fold"]]
+        if len(constant):
+            parts.append(_paragraph(
+                f"Predicted one class for every test row ({len(constant)} fits, peers "
+                "included, warned or not: their scores are those of a constant). Listed as "
+                "method: dataset folds."))
+            parts.append("\n".join(f"- {method}: {_folds_of(rows)}" for method, rows
+                                    in constant.groupby("method", sort=False)))
     if warnings_table is None or not len(warnings_table):
         return "\n\n".join(parts + ["No warning was raised during the run."])
     one_class, others = warning_summary(warnings_table)
@@ -254,8 +264,9 @@ def render_report(results, *, folds, epochs, warnings_table=None):
         Shown in the heading.
     warnings_table : DataFrame or None, default=None
         The warnings of :func:`imbsk.benchmark.run_benchmark` (``return_warnings=True``):
-        a last section names the one-class fits and counts the other warnings by kind.
-        None leaves the section out.
+        a last section names the fits that predicted one class on their test fold
+        (``predicted_classes`` of the results) and the one-class fits that warned, and
+        counts the other warnings by kind. None leaves the section out.
 
     Returns
     -------
@@ -291,7 +302,7 @@ def render_report(results, *, folds, epochs, warnings_table=None):
         _markdown(_summary_table(results, summary, reference)),
         "## Balanced accuracy per dataset (mean ± std over folds)", legend,
         _markdown(_per_dataset_cells(means, stds)),
-        *([] if warnings_table is None else [_warnings_section(warnings_table)]),
+        *([] if warnings_table is None else [_warnings_section(results, warnings_table)]),
     ]) + "\n"
     return text, means, stds
 

@@ -194,7 +194,7 @@ def _fit_and_score(method, X_train, y_train, X_test, y_test, *, epochs, device, 
     estimator.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     predicted = estimator.predict(X_test)
-    return {"fit_seconds": seconds,
+    return {"fit_seconds": seconds, "predicted_classes": len(np.unique(predicted)),
             **{metric: function(y_test, predicted) for metric, function in METRICS.items()}}
 
 
@@ -247,7 +247,9 @@ def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEER
     Returns
     -------
     results : DataFrame
-        One row per dataset, method and fold, with the three metrics and fit seconds.
+        One row per dataset, method and fold, with the three metrics, fit seconds and
+        ``predicted_classes`` (how many classes the test-fold predictions hold: 1 for a
+        method that predicts one class for every test row).
     warnings : DataFrame
         Only with ``return_warnings=True``: one row per warning, with the columns of
         :data:`WARNING_COLUMNS` (``method`` is ``"preprocessing"`` for a fold's

@@ -61,8 +61,13 @@ def test_warnings_go_to_the_summary_and_only_the_progress_bar_is_shown(
     assert lines and all(line.startswith("imbsk benchmark:") for line in lines)
     named = "- cannot_learn: glass2 folds 0, 1"
     text = (tmp_path / "summary.md").read_text()
-    assert "## Warnings\n\nOne-class fits (2):" in text and named in text
-    assert named in printed.out
+    section = text.partition("## Warnings\n\n")[2]
+    assert section.startswith("Predicted one class for every test row (2 fits")  # and
+    assert "One-class fits (2):" in section and section.count(named) == 2  # it warned
+    assert section in printed.out
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.groupby("method")["predicted_classes"].max().to_dict() == {
+        "cannot_learn": 1, "logreg_balanced": 2}
     recorded = pd.read_csv(tmp_path / "warnings.csv")
     assert recorded[["method", "fold"]].values.tolist() == [["cannot_learn", 0],
                                                             ["cannot_learn", 1]]
