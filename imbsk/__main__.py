@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark import (DEFAULT_STRATEGIES, METRICS, PEERS, per_dataset_table, run_benchmark,
-                        summarize, win_tie_loss)
+                        summarize, warning_summary, win_tie_loss)
 from .datasets import list_keel, load_keel
 
 #: Values of the options left out (``datasets=None``: all of them), without and with --quick.
@@ -19,6 +19,8 @@ QUICK = {"datasets": ["ecoli3", "glass2", "yeast5"], "folds": 3, "epochs": 15}
 #: Significance level of the paired t-test behind wins / ties / losses.
 ALPHA = 0.05
 HELP_WIDTH = 100
+#: Characters of a warning's message shown in the summary.
+MESSAGE_WIDTH = 160
 
 
 def _names(text):
@@ -97,8 +99,9 @@ def build_parser():
     parser.add_argument("--seed", type=_int_at_least(0), default=0, metavar="N",
                         help="random seed (default: 0)")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("imbsk-results"),
-                        metavar="DIR", help="folder for results.csv, summary.md and "
-                                            "balanced_accuracy.png (default: imbsk-results)")
+                        metavar="DIR", help="folder for results.csv, warnings.csv, summary.md "
+                                            "and balanced_accuracy.png (default: "
+                                            "imbsk-results)")
     parser.add_argument("--quick", action="store_true",
                         help=f"small run: {_listed(QUICK['datasets'])}, {QUICK['folds']} folds, "
                              f"{QUICK['epochs']} epochs; --datasets, --folds and --epochs "
@@ -202,7 +205,55 @@ def _explanation(reference, folds):
         f"a tie means 'not distinguishable', not 'equal'.")
 
 
-def render_report(results, *, folds, epochs):
+def _folds_of(rows):
+    """"glass2 folds 0, 2; yeast5 fold 1" for rows of one method."""
+    parts = []
+    for dataset, group in rows.groupby("dataset", sort=False):
+        numbers = ", ".join(str(fold) for fold in group["fold"])
+        parts.append(f"{dataset} fold{'s' if len(group) > 1 else ''} {numbers}")
+    return "; ".join(parts)
+
+
+def _shortened(message):
+    text = " ".join(str(message).split())
+    return text if len(text) <= MESSAGE_WIDTH else text[:MESSAGE_WIDTH - 1] + "…"
+
+
+def _warnings_section(results, warnings_table):
+    """Markdown: the fits that predicted one class on their test fold, the one-class fits
+    by name, the other warnings counted by kind."""
+    parts = ["## Warnings"]
+    if "predicted_classes" in results:
+        constant = results.loc[results["predicted_classes"] == 1, ["method", "dataset", "fold"]]
+        if len(constant):
+            parts.append(_paragraph(
+                f"Predicted one class for every test row ({len(constant)} fits, peers "
+                "included, warned or not: their scores are those of a constant). Listed as "
+                "method: dataset folds."))
+            parts.append("\n".join(f"- {method}: {_folds_of(rows)}" for method, rows
+                                    in constant.groupby("method", sort=False)))
+    if warnings_table is None or not len(warnings_table):
+        return "\n\n".join(parts + ["No warning was raised during the run."])
+    one_class, others = warning_summary(warnings_table)
+    if len(one_class):
+        parts.append(_paragraph(
+            f"One-class fits ({len(one_class)}): after these fits the network predicted one "
+            "class for every row of its validation split, so the minority was not learned "
+            "(imbsk's UserWarning 'predicts one class'). Listed as method: dataset folds."))
+        parts.append("\n".join(f"- {method}: {_folds_of(rows)}"
+                                for method, rows in one_class.groupby("method", sort=False)))
+    if len(others):
+        parts.append(_paragraph(
+            "Other warnings, by kind (one category raised at one line of code): fits = how "
+            "many fits raised it, count = how many times; the message is the first one."))
+        table = others.assign(warning=[f"{c}: {_shortened(m)}" for c, m in
+                                       zip(others["category"], others["message"])])
+        table = table.set_index("warning")[["fits", "count", "methods"]].astype(str)
+        parts.append(_markdown(table))
+    return "\n\n".join(parts)
+
+
+def render_report(results, *, folds, epochs, warnings_table=None):
     """The Markdown text of summary.md, and the two per-dataset tables the plot needs.
 
     Parameters
@@ -211,6 +262,11 @@ def render_report(results, *, folds, epochs):
         Output of :func:`imbsk.benchmark.run_benchmark`.
     folds, epochs : int
         Shown in the heading.
+    warnings_table : DataFrame or None, default=None
+        The warnings of :func:`imbsk.benchmark.run_benchmark` (``return_warnings=True``):
+        a last section names the fits that predicted one class on their test fold
+        (``predicted_classes`` of the results) and the one-class fits that warned, and
+        counts the other warnings by kind. None leaves the section out.
 
     Returns
     -------
@@ -246,6 +302,7 @@ def render_report(results, *, folds, epochs):
         _markdown(_summary_table(results, summary, reference)),
         "## Balanced accuracy per dataset (mean ± std over folds)", legend,
         _markdown(_per_dataset_cells(means, stds)),
+        *([] if warnings_table is None else [_warnings_section(results, warnings_table)]),
     ]) + "\n"
     return text, means, stds
 
@@ -267,22 +324,26 @@ def _save_plot(means, stds, path):
 
 
 def main(argv=None):
-    """Run the benchmark, print the summary, write results.csv, summary.md and the PNG."""
+    """Run the benchmark, print the summary, write results.csv, warnings.csv, summary.md and
+    the PNG. Warnings are recorded during the run (only the progress bar is shown) and
+    reported in the summary."""
     args = parse_args(argv)
     try:
-        results = run_benchmark(args.datasets, args.strategies, args.peers, folds=args.folds,
-                                epochs=args.epochs, device=args.device,
-                                random_state=args.seed)
+        results, warnings_table = run_benchmark(
+            args.datasets, args.strategies, args.peers, folds=args.folds, epochs=args.epochs,
+            device=args.device, random_state=args.seed, return_warnings=True)
     except ValueError as exc:
         print(f"imbsk: error: {exc}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.out / "results.csv", index=False)
-    text, means, stds = render_report(results, folds=args.folds, epochs=args.epochs)
+    warnings_table.to_csv(args.out / "warnings.csv", index=False)
+    text, means, stds = render_report(results, folds=args.folds, epochs=args.epochs,
+                                      warnings_table=warnings_table)
     (args.out / "summary.md").write_text(text)
     print(text)
     plotted = _save_plot(means, stds, args.out / "balanced_accuracy.png")
-    print(f"Wrote {args.out}/results.csv, summary.md"
+    print(f"Wrote {args.out}/results.csv, warnings.csv, summary.md"
           + (" and balanced_accuracy.png" if plotted else ""))
     return 0
 

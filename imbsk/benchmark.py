@@ -25,10 +25,12 @@ from tqdm.auto import tqdm
 
 from .classifier import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from .datasets import list_keel, load_keel
+from .devices import auto_threads, torch_threads
 from .modules import MLP
 
-__all__ = ["DEFAULT_STRATEGIES", "PEERS", "VARIANTS", "make_method", "per_dataset_table",
-           "run_benchmark", "summarize", "win_tie_loss"]
+__all__ = ["DEFAULT_STRATEGIES", "ONE_CLASS", "PEERS", "VARIANTS", "WARNING_COLUMNS",
+           "make_method", "per_dataset_table", "run_benchmark", "summarize", "warning_summary",
+           "win_tie_loss"]
 
 #: imbsk ``rebalance`` aliases run by default (each as one network for ``epochs`` epochs),
 #: after ``"default"``: ``ImbalancedNetClassifier()`` as it comes (its own budget, five
@@ -45,7 +47,11 @@ METRICS = {
 
 class _PlainSkorchMLP:
     """Peer: plain skorch with cross-entropy, the MLP's hidden layers without its linear
-    shortcut (whose own learning rate is imbsk's), labels encoded by hand."""
+    shortcut (whose own learning rate is imbsk's), labels encoded by hand.
+
+    It trains on the threads imbsk's ``torch_threads="auto"`` gives the same network (one
+    for these small ones), so that fit times compare the methods, not the thread policies.
+    """
 
     def __init__(self, epochs, device, random_state):
         self.epochs, self.device, self.random_state = epochs, device, random_state
@@ -59,8 +65,10 @@ class _PlainSkorchMLP:
             criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
             max_epochs=self.epochs, batch_size=128, iterator_train__shuffle=True,
             device=self.device, verbose=0,
-        )
-        self.net_.fit(X.astype(np.float32), self.encoder_.transform(y))
+        ).initialize()  # as fit would, so that the weights draw the same numbers
+        n_parameters = sum(p.numel() for p in self.net_.module_.parameters())
+        with torch_threads(auto_threads(n_parameters, self.net_.batch_size)):
+            self.net_.partial_fit(X.astype(np.float32), self.encoder_.transform(y))
         return self
 
     def predict(self, X):
@@ -158,9 +166,66 @@ def _check_names(given, valid, what):
         raise ValueError(f"Unknown {what} {unknown}; valid ones are {sorted(valid)}.")
 
 
+#: Text of imbsk's warning after a fit whose network predicts one class for every
+#: validation row (:func:`imbsk.scoring.warn_about_fit`): such fits are named one by one.
+ONE_CLASS = "predicts one class"
+#: Columns of the warnings table of :func:`run_benchmark` (``return_warnings=True``).
+WARNING_COLUMNS = ["dataset", "method", "fold", "category", "message", "location"]
+
+
+def _recording(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` and the warnings it raised, none of them shown.
+
+    Each warning is a ``(message, category, filename, lineno)`` tuple: plain data, so a
+    fit run in a joblib or Dask worker process can send its warnings back with its scores.
+    ``warnings.catch_warnings`` changes process-wide state: call this in one thread at a
+    time (processes are fine).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # every one, not once per location
+        value = function(*args, **kwargs)
+    return value, [(w.message, w.category, w.filename, w.lineno) for w in caught]
+
+
+def _fit_and_score(method, X_train, y_train, X_test, y_test, *, epochs, device, random_state):
+    """Fit one method on one training fold; its fit seconds and test-fold scores."""
+    estimator = make_method(method, epochs=epochs, device=device, random_state=random_state)
+    start = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    predicted = estimator.predict(X_test)
+    return {"fit_seconds": seconds, "predicted_classes": len(np.unique(predicted)),
+            **{metric: function(y_test, predicted) for metric, function in METRICS.items()}}
+
+
+def _split(X, train, test):
+    """The training and test rows of ``X``, preprocessed as fitted on the training rows."""
+    prep = _preprocessor(X).fit(X.iloc[train])
+    return (prep.transform(X.iloc[train]).astype(np.float32),
+            prep.transform(X.iloc[test]).astype(np.float32))
+
+
+def _warning_rows(caught, dataset, method, fold):
+    return [{"dataset": dataset, "method": method, "fold": fold, "category": category.__name__,
+             "message": str(message), "location": f"{filename}:{lineno}"}
+            for message, category, filename, lineno in caught]
+
+
+def _show(caught):
+    """Show recorded warnings as Python would have, once per message and location."""
+    registry = {}
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno, registry=registry)
+
+
 def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEERS), *,
-                  folds=5, epochs=30, device="cpu", random_state=0, progress=True):
+                  folds=5, epochs=30, device="cpu", random_state=0, progress=True,
+                  return_warnings=False):
     """Cross-validate every method on every dataset.
+
+    Warnings raised while preprocessing a fold or fitting, predicting and scoring a method
+    are recorded, not shown while the progress bar runs: with ``return_warnings=True``
+    they come back as a table; otherwise they are shown when the run ends.
 
     Parameters
     ----------
@@ -176,16 +241,24 @@ def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEER
     random_state : int, default=0
     progress : bool, default=True
         Show a tqdm progress bar.
+    return_warnings : bool, default=False
+        Also return the warnings, instead of showing them.
 
     Returns
     -------
     results : DataFrame
-        One row per dataset, method and fold, with the three metrics and fit seconds.
+        One row per dataset, method and fold, with the three metrics, fit seconds and
+        ``predicted_classes`` (how many classes the test-fold predictions hold: 1 for a
+        method that predicts one class for every test row).
+    warnings : DataFrame
+        Only with ``return_warnings=True``: one row per warning, with the columns of
+        :data:`WARNING_COLUMNS` (``method`` is ``"preprocessing"`` for a fold's
+        preprocessing; ``location`` is the ``file:line`` that raised it).
 
     Examples
     --------
     >>> res = run_benchmark(["glass2"], ["inverse"], peers=[], folds=2, epochs=2,
-    ...                     progress=False)
+    ...                     progress=False, return_warnings=True)[0]
     >>> sorted(res.columns)[:3]
     ['balanced_accuracy', 'dataset', 'fit_seconds']
     """
@@ -196,31 +269,78 @@ def run_benchmark(datasets=None, strategies=DEFAULT_STRATEGIES, peers=tuple(PEER
     _check_names(strategies, [*ALIASES, *VARIANTS], "strategy(ies)")
     _check_names(peers, PEERS, "peer(s)")
     methods = list(strategies) + list(peers)
-    rows = []
+    rows, caught, warning_rows = [], [], []
     with tqdm(total=len(datasets) * folds * len(methods), disable=not progress,
               desc="imbsk benchmark", unit="fit") as bar:
         for name in datasets:
             X, y = load_keel(name, return_X_y=True)
+            y = y.to_numpy()
             cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
             for fold, (train, test) in enumerate(cv.split(X, y)):
-                prep = _preprocessor(X).fit(X.iloc[train])
-                X_train = prep.transform(X.iloc[train]).astype(np.float32)
-                X_test = prep.transform(X.iloc[test]).astype(np.float32)
+                (X_train, X_test), fold_caught = _recording(_split, X, train, test)
+                caught += fold_caught
+                warning_rows += _warning_rows(fold_caught, name, "preprocessing", fold)
                 for method in methods:
                     bar.set_postfix_str(f"{name} {method}")
-                    estimator = make_method(method, epochs=epochs, device=device,
-                                            random_state=random_state + fold)
-                    start = time.perf_counter()
-                    estimator.fit(X_train, y.iloc[train].to_numpy())
-                    seconds = time.perf_counter() - start
-                    predicted = estimator.predict(X_test)
-                    row = {"dataset": name, "method": method, "fold": fold,
-                           "fit_seconds": seconds}
-                    for metric, function in METRICS.items():
-                        row[metric] = function(y.iloc[test].to_numpy(), predicted)
-                    rows.append(row)
+                    scores, fit_caught = _recording(
+                        _fit_and_score, method, X_train, y[train], X_test, y[test],
+                        epochs=epochs, device=device, random_state=random_state + fold)
+                    rows.append({"dataset": name, "method": method, "fold": fold, **scores})
+                    caught += fit_caught
+                    warning_rows += _warning_rows(fit_caught, name, method, fold)
                     bar.update()
-    return pd.DataFrame(rows)
+    results = pd.DataFrame(rows)
+    if return_warnings:
+        return results, pd.DataFrame(warning_rows, columns=WARNING_COLUMNS)
+    _show(caught)
+    return results
+
+
+def warning_summary(warnings_table):
+    """The one-class fits, and the other warnings counted by kind.
+
+    A kind is a warning category raised at one ``file:line``, whatever its message's
+    details (class labels, numbers).
+
+    Parameters
+    ----------
+    warnings_table : DataFrame
+        The warnings table of :func:`run_benchmark` (``return_warnings=True``).
+
+    Returns
+    -------
+    one_class : DataFrame
+        The (method, dataset, fold) of every fit after which an imbsk network predicted
+        one class for every validation row (:data:`ONE_CLASS`), sorted.
+    others : DataFrame
+        One row per kind of the other warnings, most frequent first: ``category``,
+        ``message`` (the first one raised), ``fits`` (how many fits raised it), ``count``
+        (how many times) and ``methods`` (which, comma-separated).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"dataset": "glass2", "method": ["inverse", "logreg"],
+    ...                       "fold": 0, "category": ["UserWarning", "ConvergenceWarning"],
+    ...                       "message": ["... predicts one class (negative) ...", "lbfgs"],
+    ...                       "location": ["a.py:1", "b.py:2"]})
+    >>> one_class, others = warning_summary(table)
+    >>> one_class.to_dict("records")
+    [{'method': 'inverse', 'dataset': 'glass2', 'fold': 0}]
+    >>> others[["category", "fits", "count", "methods"]].to_dict("records")
+    [{'category': 'ConvergenceWarning', 'fits': 1, 'count': 1, 'methods': 'logreg'}]
+    """
+    is_one_class = warnings_table["message"].str.contains(ONE_CLASS, regex=False)
+    fit = ["method", "dataset", "fold"]
+    one_class = (warnings_table.loc[is_one_class, fit].drop_duplicates()
+                 .sort_values(fit).reset_index(drop=True))
+    kinds = []
+    for (category, _), rows in warnings_table[~is_one_class].groupby(["category", "location"],
+                                                                     sort=False):
+        kinds.append({"category": category, "message": rows["message"].iloc[0],
+                      "fits": len(rows[fit].drop_duplicates()), "count": len(rows),
+                      "methods": ", ".join(dict.fromkeys(rows["method"]))})
+    others = pd.DataFrame(kinds, columns=["category", "message", "fits", "count", "methods"])
+    return one_class, others.sort_values("count", ascending=False, kind="stable")
 
 
 def summarize(results, datasets=None):

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 KEEL_DIR_NAME = "keel"
 
@@ -26,6 +28,20 @@ def three_class_data():
     X, y = make_classification(600, n_features=8, n_informative=5, n_classes=3,
                                weights=[0.7, 0.2, 0.1], random_state=0)
     return X.astype(np.float32), np.array([3, 7, 11])[y]
+
+
+@pytest.fixture
+def cannot_learn(monkeypatch):
+    """The benchmark variant "cannot_learn": an imbsk network that sees only zeros, so it
+    predicts one class for every row (and warns so after every fit)."""
+    from imbsk import ImbalancedNetClassifier
+    from imbsk.benchmark import VARIANTS
+
+    monkeypatch.setitem(VARIANTS, "cannot_learn", lambda epochs, device, seed: make_pipeline(
+        FunctionTransformer(np.zeros_like),
+        ImbalancedNetClassifier(rebalance=None, n_members=1, max_epochs=epochs, device=device,
+                                random_state=seed)))
+    return "cannot_learn"
 
 
 def pytest_collection_modifyitems(config, items):

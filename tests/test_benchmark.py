@@ -1,10 +1,15 @@
-"""Tables of imbsk.benchmark, on hand-made results (no training)."""
+"""imbsk.benchmark: tables on hand-made results (no training), peers, warnings."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from skorch import NeuralNetClassifier
 
-from imbsk.benchmark import per_dataset_table, summarize, win_tie_loss
+from imbsk.benchmark import (PEERS, make_method, per_dataset_table, run_benchmark, summarize,
+                             warning_summary, win_tie_loss)
 
 
 def _results(scores):
@@ -58,3 +63,69 @@ def test_per_dataset_rows_follow_the_imbalance_ratio():
     assert list(per_dataset_table(results).index) == ["pima", "yeast5", "other"]
     with pytest.raises(ValueError, match="aggfunc must be 'mean' or 'std', got 'median'"):
         per_dataset_table(results, aggfunc="median")
+
+
+def test_warning_summary_names_one_class_fits_and_counts_the_others_by_kind():
+    one_class = "After training, X predicts one class (negative) for every validation row."
+    table = pd.DataFrame([
+        ("yeast5", "none", 2, "UserWarning", one_class, "a.py:1"),
+        ("glass2", "none", 1, "UserWarning", one_class, "a.py:1"),
+        ("glass2", "none", 1, "UserWarning", one_class, "a.py:1"),  # same fit twice
+        ("glass2", "focal", 0, "UserWarning", one_class, "a.py:1"),
+        ("glass2", "logreg", 0, "ConvergenceWarning", "lbfgs failed (iter=100)", "b.py:2"),
+        ("glass2", "logreg", 0, "ConvergenceWarning", "lbfgs failed (iter=200)", "b.py:2"),
+        ("pima", "logreg", 1, "ConvergenceWarning", "lbfgs failed (iter=100)", "b.py:2"),
+        ("pima", "preprocessing", 1, "UserWarning", "unknown categories", "c.py:3"),
+    ], columns=["dataset", "method", "fold", "category", "message", "location"])
+    named, others = warning_summary(table)
+    assert named.values.tolist() == [["focal", "glass2", 0], ["none", "glass2", 1],
+                                     ["none", "yeast5", 2]]
+    assert others.to_dict("records") == [
+        {"category": "ConvergenceWarning", "message": "lbfgs failed (iter=100)", "fits": 2,
+         "count": 3, "methods": "logreg"},
+        {"category": "UserWarning", "message": "unknown categories", "fits": 1, "count": 1,
+         "methods": "preprocessing"}]
+    named, others = warning_summary(table.iloc[:0])
+    assert named.empty and others.empty
+
+
+def test_recorded_warnings_are_returned_or_shown_after_the_run(cannot_learn):
+    options = dict(peers=[], folds=2, epochs=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none escapes while recording
+        results, table = run_benchmark(["glass2"], [cannot_learn], return_warnings=True,
+                                       **options)
+    assert len(results) == 2
+    assert table["fold"].tolist() == [0, 1]
+    assert table["message"].str.contains("predicts one class").all()
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")  # Python's: once per message and location
+        run_benchmark(["glass2"], [cannot_learn], **options)
+    assert len(shown) == 1 and "predicts one class" in str(shown[0].message)
+
+
+def test_plain_skorch_peer_trains_on_one_thread_like_small_imbsk_nets(monkeypatch,
+                                                                      imbalanced_data):
+    threads, train_step = [], NeuralNetClassifier.train_step
+
+    def counting(net, *args, **kwargs):
+        threads.append(torch.get_num_threads())
+        return train_step(net, *args, **kwargs)
+
+    monkeypatch.setattr(NeuralNetClassifier, "train_step", counting)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        make_method("skorch_mlp", epochs=1).fit(*imbalanced_data)
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(before)
+    assert threads and set(threads) == {1}
+
+
+@pytest.mark.parametrize("name", PEERS)
+def test_peers_use_one_process_per_fit(name):
+    """The benchmark runs one fit at a time: a peer's own n_jobs would oversubscribe."""
+    peer = make_method(name, epochs=1)
+    n_jobs = peer.get_params().get("n_jobs") if hasattr(peer, "get_params") else None
+    assert n_jobs in (None, 1)

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,40 @@ def test_quick_run_writes_table_csv_and_png(tmp_path, capsys):
     assert [c.removesuffix(" (peer)") for c in per_dataset.columns] == list(summary.index)
     assert [label.split(" (IR ")[0] for label in per_dataset.index] == QUICK["datasets"]
     assert (tmp_path / "balanced_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_warnings_go_to_the_summary_and_only_the_progress_bar_is_shown(
+        cannot_learn, tmp_path, capsys):
+    argv = ["--quick", "--datasets=glass2", *FAST, f"--strategies={cannot_learn}",
+            "--peers=logreg_balanced", f"--out={tmp_path}"]
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        assert main(argv) == 0
+    assert [str(w.message) for w in escaped] == []
+    printed = capsys.readouterr()
+    lines = [line for line in re.split(r"[\r\n]", printed.err) if line.strip()]
+    assert lines and all(line.startswith("imbsk benchmark:") for line in lines)
+    named = "- cannot_learn: glass2 folds 0, 1"
+    text = (tmp_path / "summary.md").read_text()
+    section = text.partition("## Warnings\n\n")[2]
+    assert section.startswith("Predicted one class for every test row (2 fits")  # and
+    assert "One-class fits (2):" in section and section.count(named) == 2  # it warned
+    assert section in printed.out
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.groupby("method")["predicted_classes"].max().to_dict() == {
+        "cannot_learn": 1, "logreg_balanced": 2}
+    recorded = pd.read_csv(tmp_path / "warnings.csv")
+    assert recorded[["method", "fold"]].values.tolist() == [["cannot_learn", 0],
+                                                            ["cannot_learn", 1]]
+    assert recorded["message"].str.contains("predicts one class").all()
+
+
+def test_a_run_without_warnings_says_so(tmp_path, capsys):
+    argv = ["--quick", "--datasets=glass2", *FAST, "--strategies=", "--peers=logreg_balanced",
+            f"--out={tmp_path}"]
+    assert main(argv) == 0
+    assert "## Warnings\n\nNo warning was raised during the run." in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "warnings.csv").empty
 
 
 @pytest.mark.parametrize("argv", [
