@@ -16,6 +16,7 @@ stack (:mod:`imbsk.model_selection`) uses only the documented member protocol:
   as this (planned) fit's result.
 """
 
+import joblib
 import numpy as np
 from skorch.utils import to_device
 
@@ -159,8 +160,12 @@ class MembersMixin:
                 return None
         except (ValueError, TypeError):
             return None  # an ordinary fit reports the problem
-        shared = {k: v for k, v in p.items() if k not in STACKED_PARAMETERS}
-        return repr(sorted(shared.items(), key=lambda kv: kv[0])), loss.form, loss.reduction
+        shared = sorted((k, v) for k, v in p.items() if k not in STACKED_PARAMETERS)
+        try:  # a content hash: clones of one value (a ValidSplit, say) give the same key
+            key = joblib.hash(shared)
+        except Exception:  # noqa: BLE001 (an unpicklable value: its repr)
+            key = repr(shared)
+        return key, loss.form, loss.reduction
 
     def plan_members(self, X, y):
         """Set up a fit on ``(X, y)`` without training it; the members it would train.
