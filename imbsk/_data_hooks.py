@@ -16,9 +16,11 @@ from .scoring import check_validation_coverage
 __all__ = ["DataHooksMixin", "PREDICTION_ROWS"]
 
 #: Rows per batch of prediction and validation (``iterator_valid__batch_size`` overrides;
-#: ``batch_size=-1``: every row at once): a batch of 128 rows costs more in per-call
-#: overhead than in arithmetic.
-PREDICTION_ROWS = 4096
+#: ``batch_size=-1``: every row at once). A batch of 128 rows costs more in per-call
+#: overhead than in arithmetic; past about 1,000 rows the five members' activations
+#: (float64) no longer fit the processor's cache: 400,000 rows/s at 1,024 rows against
+#: 180,000 at 4,096 on a 30-column table (benchmarks/RESULTS.md, section 11).
+PREDICTION_ROWS = 1024
 
 class DataHooksMixin:
     """skorch's data hooks of the estimators: datasets, the split and the iterators."""

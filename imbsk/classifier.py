@@ -174,8 +174,8 @@ class _ImbalancedNetMixin(MembersMixin, DataHooksMixin, ParamsMixin, SkorchOverr
                 self.initialized_ = False
             raise
         finally:
-            self.__dict__.pop("_streaming_counts", None)
-            self.__dict__.pop("_routing", None)
+            for name in ("_streaming_counts", "_routing", "_scores_memo"):
+                self.__dict__.pop(name, None)
         return self
 
     def _fit_stages(self, X, y, codes, labeled, sample_weight, cold, strategy, **fit_params):

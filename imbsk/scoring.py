@@ -1,8 +1,10 @@
 """Imbalance-aware validation metrics recorded in ``history`` every epoch.
 
-The metric functions are scikit-learn's and imbalanced-learn's own; these wrappers only
-compare class indices (the validation targets) with the net's predicted class indices,
-and share the validation predictions that skorch caches for all scoring callbacks.
+Every epoch's scores come from one confusion matrix of class indices (the validation
+targets against the net's predicted class indices, from the predictions skorch caches for
+all scoring callbacks): :func:`imbalance_scores` gives the values of scikit-learn's and
+imbalanced-learn's metric functions (tested against them) without their per-call input
+validation, which cost a third of a small fit's time.
 """
 
 import contextlib
@@ -10,10 +12,9 @@ import warnings
 
 import numpy as np
 import torch
-from imblearn.metrics import geometric_mean_score
 from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score
+from sklearn.metrics import balanced_accuracy_score
 
 from .data import dataset_targets
 
@@ -26,6 +27,8 @@ __all__ = [
     "PerClassRecall",
     "check_validation_coverage",
     "class_indices",
+    "confusion_counts",
+    "imbalance_scores",
     "valid_accuracy",
     "valid_balanced_accuracy",
     "valid_geometric_mean",
@@ -66,14 +69,93 @@ def _quiet_metrics():
         yield
 
 
-def _score_codes(metric):
+def confusion_counts(y_true, y_pred, n_classes):
+    """The confusion matrix of class indices (rows: true class), by one ``bincount``.
+
+    Examples
+    --------
+    >>> confusion_counts(np.array([0, 0, 1]), np.array([0, 1, 1]), 2).tolist()
+    [[1, 1], [0, 1]]
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    return np.bincount(y_true * n_classes + y_pred,
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def imbalance_scores(confusion):
+    """Accuracy, balanced accuracy, G-mean, macro F1 and each class's recall.
+
+    The values of scikit-learn's ``accuracy_score``, ``balanced_accuracy_score``,
+    ``f1_score(average="macro", zero_division=0)``, ``recall_score(average=None,
+    zero_division=0)`` and imbalanced-learn's ``geometric_mean_score`` for the same labels
+    (tested against them), from one confusion matrix: validation scores every epoch cost
+    a few microseconds instead of five input validations. As those functions do, the
+    balanced accuracy averages the classes present in y_true; the G-mean and macro F1 the
+    classes present in y_true or y_pred.
+
+    Parameters
+    ----------
+    confusion : ndarray of shape (n_classes, n_classes)
+        Rows: true class; columns: predicted class (:func:`confusion_counts`).
+
+    Returns
+    -------
+    scores : dict
+        ``accuracy``, ``balanced_accuracy``, ``geometric_mean``, ``macro_f1`` (floats) and
+        ``recall`` (ndarray, one value per class, 0 for a class with no row).
+
+    Examples
+    --------
+    >>> scores = imbalance_scores(np.array([[8, 2], [1, 1]]))
+    >>> round(scores["accuracy"], 3), scores["balanced_accuracy"], scores["recall"].tolist()
+    (0.75, 0.65, [0.8, 0.5])
+    """
+    confusion = np.asarray(confusion, dtype=np.float64)
+    hits = np.diag(confusion)
+    true, predicted = confusion.sum(axis=1), confusion.sum(axis=0)
+    present = true > 0
+    seen = present | (predicted > 0)
+    recall = np.divide(hits, true, out=np.zeros_like(hits), where=present)
+    f1 = np.divide(2 * hits, true + predicted, out=np.zeros_like(hits), where=seen)
+    total = confusion.sum()
+    seen_recall = recall[seen]
+    return {
+        "accuracy": float(hits.sum() / total) if total else 0.0,
+        "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
+        "geometric_mean": (float(np.exp(np.log(seen_recall).mean()))
+                           if seen_recall.size and (seen_recall > 0).all() else 0.0),
+        "macro_f1": float(f1[seen].mean()) if seen.any() else 0.0,
+        "recall": recall,
+    }
+
+
+def _validation_scores(net, X, y):
+    """:func:`imbalance_scores` of the net's predicted class indices for X against y.
+
+    During a fit the scoring callbacks of one epoch ask in turn for the same data: the
+    scores are computed once per epoch, data and targets (the memo is dropped when the
+    training call ends).
+    """
+    if y is None:  # use_caching=False: skorch passes the dataset alone
+        y = dataset_targets(X)[0]
+    y_true = class_indices(y)
+    training = "_routing" in vars(net)  # inside fit / partial_fit
+    key = (id(X), len(net.history), hash(y_true.tobytes()))
+    memo = vars(net).get("_scores_memo")
+    if training and memo is not None and memo[0] == key:
+        return memo[1]
+    y_pred = net._predict_codes(X)
+    scores = imbalance_scores(confusion_counts(y_true, y_pred, len(net.classes_)))
+    if training:
+        net._scores_memo = (key, scores)
+    return scores
+
+
+def _score_codes(key):
     def score(net, X, y):
-        if y is None:  # use_caching=False: skorch passes the dataset alone
-            y = dataset_targets(X)[0]
-        y_pred = net._predict_codes(X)
-        with _quiet_metrics():
-            return metric(class_indices(y), y_pred)
-    score.__name__ = metric.__name__
+        return _validation_scores(net, X, y)[key]
+    score.__name__ = key
     return score
 
 
@@ -141,36 +223,29 @@ _METRIC_DOC = """{summary}
     """
 
 
-def _validation_metric(name, metric, summary):
-    """A module-level scoring function ``name(net, X, y)`` for ``metric`` (picklable)."""
-    score = _score_codes(metric)
+def _validation_metric(name, key, summary):
+    """A module-level scoring function ``name(net, X, y)`` for ``key`` (picklable)."""
+    score = _score_codes(key)
     score.__name__ = score.__qualname__ = name
     score.__doc__ = _METRIC_DOC.format(summary=summary, name=name)
     return score
 
 
-def _macro_f1(y_true, y_pred):
-    return f1_score(y_true, y_pred, average="macro", zero_division=0)
-
-
 valid_accuracy = _validation_metric(
-    "valid_accuracy", accuracy_score,
-    "Accuracy on the internal validation split (labels compared as class indices).")
+    "valid_accuracy", "accuracy",
+    "Accuracy on the validation data (labels compared as class indices).")
 valid_balanced_accuracy = _validation_metric(
-    "valid_balanced_accuracy", balanced_accuracy_score,
-    "Balanced accuracy on the internal validation split.")
+    "valid_balanced_accuracy", "balanced_accuracy",
+    "Balanced accuracy (scikit-learn's) on the validation data.")
 valid_geometric_mean = _validation_metric(
-    "valid_geometric_mean", geometric_mean_score,
+    "valid_geometric_mean", "geometric_mean",
     "imbalanced-learn's G-mean (geometric mean of per-class recalls) on validation.")
 valid_macro_f1 = _validation_metric(
-    "valid_macro_f1", _macro_f1, "Macro-averaged F1 on the internal validation split.")
+    "valid_macro_f1", "macro_f1", "Macro-averaged F1 on the validation data.")
 
 
 def _per_class_recall(net, X, y):
-    def recalls(y_true, y_pred):
-        return recall_score(y_true, y_pred, labels=np.arange(len(net.classes_)), average=None,
-                            zero_division=0)
-    return dict(zip(net.classes_, _score_codes(recalls)(net, X, y)))
+    return dict(zip(net.classes_, _validation_scores(net, X, y)["recall"]))
 
 
 class PerClassRecall(EpochScoring):

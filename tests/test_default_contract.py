@@ -215,7 +215,7 @@ def test_refused_parameters_keep_the_model():
 
 def test_prediction_batches_and_threads_give_the_same_probabilities():
     clf = ImbalancedNetClassifier(random_state=0, max_epochs=3).fit(X, Y)
-    big = clf.predict_proba(X)  # one batch of every row (up to 4096 rows a batch)
+    big = clf.predict_proba(X)  # one batch of every row (up to 1,024 rows a batch)
     small = ImbalancedNetClassifier(random_state=0, max_epochs=3, torch_threads=None,
                                     iterator_valid__batch_size=7).fit(X, Y)
     np.testing.assert_allclose(small.predict_proba(X), big, rtol=0, atol=1e-12)

@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import make_classification
 from sklearn.exceptions import UndefinedMetricWarning
 
@@ -54,3 +56,36 @@ def test_verbose_table_fits_a_100_column_terminal(capsys):
     assert "valid_bacc" in printed and "valid_recall" not in printed
     # the hidden columns are still recorded
     assert {f"valid_recall_{c}" for c in range(10)} <= set(clf.history[-1])
+
+
+# --- the scores from one confusion matrix equal the libraries' metric functions -------
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda c: st.tuples(
+    st.just(c), st.lists(st.tuples(st.integers(0, c - 1), st.integers(0, c - 1)),
+                         min_size=1, max_size=40))))
+def test_imbalance_scores_equal_sklearn_and_imblearn(case):
+    import warnings as _warnings
+
+    from imblearn.metrics import geometric_mean_score
+    from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score,
+                                 recall_score)
+
+    from imbsk.scoring import confusion_counts, imbalance_scores
+
+    n_classes, pairs = case
+    y_true, y_pred = (np.array(v) for v in zip(*pairs))
+    scores = imbalance_scores(confusion_counts(y_true, y_pred, n_classes))
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        expected = {
+            "accuracy": accuracy_score(y_true, y_pred),
+            "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+            "geometric_mean": geometric_mean_score(y_true, y_pred),
+            "macro_f1": f1_score(y_true, y_pred, average="macro", zero_division=0),
+        }
+        recall = recall_score(y_true, y_pred, labels=np.arange(n_classes), average=None,
+                              zero_division=0)
+    for key, value in expected.items():
+        assert scores[key] == pytest.approx(value, abs=1e-12), key
+    np.testing.assert_allclose(scores["recall"], recall, atol=1e-12)
