@@ -4,6 +4,7 @@ import imbsk
 
 project = "imbsk"
 author = "the imbsk developers"
+copyright = "2026, the imbsk developers"
 release = version = imbsk.__version__
 extensions = [
     "sphinx.ext.autodoc",
