@@ -32,7 +32,7 @@ from .engine import (MemberStreams, OutOfFoldDataset, cross_fit_folds, draw_memb
                      fold_of_row, member_seeds)
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
-__all__ = ["auto_epochs", "cross_fits", "encode_validation", "out_of_fold_validation", "fit_input_scaling", "initialize_output_bias",
+__all__ = ["auto_epochs", "cross_fits", "encode_validation", "epochs_for", "out_of_fold_validation", "fit_input_scaling", "initialize_output_bias",
            "prepare_training", "replace_training_rows", "resolved_epochs",
            "restore_fitted_state", "split_with_hints"]
 
@@ -84,17 +84,21 @@ def resolved_epochs(net, n_rows):
     schedule, DRW's epoch): they see the number of epochs this call trains.
     """
     requested = net.max_epochs
-    members = net._n_members()
-    if requested == "auto" and cross_fits(net):
-        # each member trains on all rows but its fold
-        net.max_epochs = auto_epochs(n_rows * (members - 1) // members, net.batch_size, None)
-    elif requested == "auto":
-        net.max_epochs = auto_epochs(n_rows, net.batch_size, net.train_split)
-    net.max_epochs_ = net.max_epochs
+    net.max_epochs = net.max_epochs_ = epochs_for(net, n_rows)
     try:
         yield
     finally:
         net.max_epochs = requested
+
+
+def epochs_for(net, n_rows):
+    """The epochs a training call of ``net`` on ``n_rows`` rows trains (``"auto"`` resolved)."""
+    if net.max_epochs != "auto":
+        return net.max_epochs
+    if cross_fits(net):  # each member trains on all rows but its fold
+        members = net._n_members()
+        return auto_epochs(n_rows * (members - 1) // members, net.batch_size, None)
+    return auto_epochs(n_rows, net.batch_size, net.train_split)
 
 
 def cross_fits(net):

@@ -12,14 +12,17 @@ candidate is an ordinary fit, as in ``GridSearchCV``.
 
 Each member is set up exactly as the independent fit it replaces (its seed, internal
 validation split, class counts, loss and output bias come from a zero-epoch fit of that
-candidate on that fold's training rows) and trains only on those rows.
+candidate on that fold's training rows: the member protocol,
+:meth:`~imbsk.engine.protocol.MembersMixin.plan_members`) and trains only on those rows.
+An estimator with members (the default: five cross-fitted members) brings each of them:
+member k of a candidate trains on its rows of the fold and keeps the weights of its best
+epoch on the rest of the fold, as in an ordinary fit of that candidate.
 """
 
 import copy
 import hashlib
 import itertools
 import time
-import warnings
 
 import joblib
 import numpy as np
@@ -31,7 +34,6 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSample
 from sklearn.utils import indexable
 
 from ._compat import safe_indexing
-from ._training import auto_epochs
 from ._validation import validate_features
 from .devices import resolve_device, seeded
 from .engine import train_members
@@ -130,26 +132,27 @@ class _PrefittedEstimator(ClassifierMixin, BaseEstimator):
 
 
 def _member_shell(template, params, X_fold, y_fold):
-    """The candidate set up on the fold, untrained, and its member (the member protocol's
+    """The candidate set up on the fold, untrained, and its members (the member protocol's
     :meth:`~imbsk.engine.protocol.MembersMixin.plan_members`)."""
     shell = clone(template).set_params(**params)
-    (member,), codes = shell.plan_members(X_fold, y_fold)
-    return shell, member, codes
+    members, codes = shell.plan_members(X_fold, y_fold)
+    return shell, members, codes
 
 
 def _train_batch(template, jobs, X, y, folds):
-    """Train one stack: ``jobs`` are (candidate params, fold index) pairs.
+    """Train one stack: ``jobs`` are (candidate params, fold index) pairs; each candidate's
+    members (its ``n_members``) are members of the stack.
 
-    Returns a list of (job, fitted estimator, seconds per member).
+    Returns a list of (job, fitted estimator, seconds per candidate and fold).
     """
     start = time.perf_counter()
-    shells, members, kept = [], [], []
+    shells, members, kept, owned = [], [], [], []
     X_all = None
     codes_all = None
     for params, fold in jobs:
         train = folds[fold]
-        shell, member, codes = _member_shell(template, params, safe_indexing(X, train),
-                                             safe_indexing(y, train))
+        shell, planned, codes = _member_shell(template, params, safe_indexing(X, train),
+                                              safe_indexing(y, train))
         if X_all is None:
             X_all = torch.as_tensor(np.asarray(validate_features(shell, X), dtype=np.float32))
             codes_all = torch.zeros(len(X_all), dtype=torch.long)
@@ -157,20 +160,30 @@ def _train_batch(template, jobs, X, y, folds):
         elif not np.array_equal(shell.classes_, classes):
             continue  # a fold missing a class: an ordinary fit (it reports the problem)
         codes_all[torch.as_tensor(train)] = torch.as_tensor(codes)
-        member.rows = train[member.rows]
+        for member in planned:  # fold positions -> rows of X
+            member.rows = train[member.rows]
+            if member.valid_rows is not None:
+                member.valid_rows = train[member.valid_rows]
+        owned.append(np.arange(len(members), len(members) + len(planned)))
         shells.append(shell)
-        members.append(member)
+        members.extend(planned)
         kept.append((params, fold))
     first = shells[0]
     epochs = first.max_epochs_  # resolved by the planned fit (the stack is grouped by it)
     with seeded(_stack_seed(members)):
-        module, losses = train_members(
+        trained = train_members(
             X_all, codes_all, members, link=first.probability_link,
             make_optimizer=first.make_optimizer, batch_size=first.batch_size,
             max_epochs=epochs, device=resolve_device(first.device))
-    for k, shell in enumerate(shells):
+    for shell, index in zip(shells, owned):
         with torch.no_grad():
-            shell.adopt_members(module.member(k), losses[:, k])
+            if len(index) == 1:
+                shell.adopt_members(trained.module.member(int(index[0])),
+                                    trained.train_losses[:, index[0]])
+            else:
+                shell.adopt_members(trained.module.select(index),
+                                    trained.train_losses[:, index],
+                                    trained.valid_losses[:, index], trained.best_epochs[index])
     seconds = (time.perf_counter() - start) / len(jobs)
     return list(zip(kept, shells, [seconds] * len(shells)))
 
@@ -207,18 +220,17 @@ class _BatchedSearchMixin:
             if signature is None:
                 continue
             trained = {k: v for k, v in params.items() if k not in _PREDICTION_ONLY}
+            width = estimator.members_per_fit()
             for fold, train in enumerate(folds):
-                epochs = estimator.max_epochs
-                if epochs == "auto":
-                    epochs = auto_epochs(len(train), estimator.batch_size,
-                                         estimator.train_split)
-                groups.setdefault((signature, epochs), []).append((trained, fold))
+                epochs = estimator.training_epochs(len(train))
+                groups.setdefault((signature, epochs), []).append((trained, fold, width))
         n_tasks = max(1, joblib.effective_n_jobs(self.n_jobs))
         batches = []
         for jobs in groups.values():
-            jobs = list({(_key(p), f): (p, f) for p, f in jobs}.values())  # one per config
-            size = min(self.members_per_batch, -(-len(jobs) // n_tasks))
-            batches += _chunks(jobs, max(size, 1))
+            jobs = list({(_key(p), f): (p, f, w) for p, f, w in jobs}.values())  # one per config
+            width = max(w for _, _, w in jobs)  # networks per (candidate, fold)
+            size = min(max(self.members_per_batch // width, 1), -(-len(jobs) // n_tasks))
+            batches += _chunks([(p, f) for p, f, _ in jobs], max(size, 1))
         return batches
 
     def fit(self, X, y=None, **params):
@@ -245,15 +257,6 @@ class _BatchedSearchMixin:
         extra = {k: v for k, v in params.items() if k != "groups"}
         if not extra and not sp.issparse(X) and y is not None:
             batches = self._batched_jobs(X, y, folds)
-            members = self.estimator.get_params().get("n_members", 1)
-            if not batches and members != 1:
-                warnings.warn(
-                    f"No candidate trains as a stacked member: the estimator has "
-                    f"n_members={members!r} (the default 'auto' trains five cross-fitted "
-                    "members per fit), and "
-                    "the engine stacks single networks. Every candidate is an ordinary fit; "
-                    "pass n_members=1 to the estimator for the batched search.",
-                    UserWarning, stacklevel=2)
             if self.verbose and batches:
                 n = sum(len(b) for b in batches)
                 print(f"Training {n} (candidate, fold) members in {len(batches)} stack(s)")
@@ -298,9 +301,10 @@ class _BatchedSearchMixin:
 
 
 _EXTRA_DOC = """
-    members_per_batch : int, default=256
-        The most (candidate, fold) members trained in one stacked network; more members
-        make more stacks. With ``n_jobs``, the members are spread over at least as many
+    members_per_batch : int, default=512
+        The most networks trained in one stack: each (candidate, fold) brings its
+        estimator's members (five for the default ``n_members="auto"``); more make more
+        stacks. With ``n_jobs``, the members are spread over at least as many
         stacks as jobs (each stack is one joblib task: processes, or Dask workers under
         ``joblib.parallel_backend("dask")``).
 """
@@ -323,9 +327,10 @@ class BatchedGridSearchCV(_BatchedSearchMixin, GridSearchCV):
     ----------
     estimator, param_grid, scoring, n_jobs, refit, cv, verbose, pre_dispatch, \
 error_score, return_train_score
-        As :class:`sklearn.model_selection.GridSearchCV`. The engine stacks single
-        networks: give the estimator ``n_members=1`` (its default ``"auto"`` trains five
-        cross-fitted members per fit, and every candidate is then an ordinary fit).
+        As :class:`sklearn.model_selection.GridSearchCV`. An estimator with members
+        (the default ``n_members="auto"``: five cross-fitted members per fit) brings all
+        of them to the stack: each member trains on its rows of the fold and keeps its
+        best epoch on its part of the fold, as in an ordinary fit.
 """ + _EXTRA_DOC + """
     Examples
     --------
@@ -342,7 +347,7 @@ error_score, return_train_score
 
     def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True,
                  cv=None, verbose=0, pre_dispatch="2*n_jobs", error_score=np.nan,
-                 return_train_score=False, members_per_batch=256):
+                 return_train_score=False, members_per_batch=512):
         super().__init__(estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit,
                          cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
                          error_score=error_score, return_train_score=return_train_score)
@@ -382,7 +387,7 @@ pre_dispatch, random_state, error_score, return_train_score
     def __init__(self, estimator, param_distributions, *, n_iter=10, scoring=None,
                  n_jobs=None, refit=True, cv=None, verbose=0, pre_dispatch="2*n_jobs",
                  random_state=None, error_score=np.nan, return_train_score=False,
-                 members_per_batch=256):
+                 members_per_batch=512):
         super().__init__(estimator, param_distributions, n_iter=n_iter, scoring=scoring,
                          n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
                          pre_dispatch=pre_dispatch, random_state=random_state,

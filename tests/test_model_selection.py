@@ -6,6 +6,7 @@ import torch
 from scipy.stats import uniform
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -106,8 +107,8 @@ def test_members_never_see_another_members_rows():
     estimator = ImbalancedNetClassifier(rebalance="inverse", **EXACT)
     splits = list(CV.split(X, Y))
     folds = [train for train, _ in splits]
-    shell, member, codes = model_selection._member_shell(estimator, {}, X[folds[0]],
-                                                         Y[folds[0]])
+    shell, (member,), codes = model_selection._member_shell(estimator, {}, X[folds[0]],
+                                                            Y[folds[0]])
     used = set(folds[0][member.rows])
     assert not used & set(splits[0][1])  # no test row
     _, valid = shell.train_split(shell.get_dataset(X[folds[0]], codes), codes)
@@ -217,3 +218,61 @@ def test_dask_backend_runs_one_stack_per_task():
                                       n_jobs=2).fit(X, Y)
     plain = GridSearchCV(estimator, grid, scoring="neg_log_loss", cv=CV).fit(X, Y)
     _assert_same_scores(batched, plain)
+
+
+# --- the default estimator: candidates x folds x members in one stack ----------------------
+
+DEFAULT_EXACT = dict(max_epochs=4, module__dropout=0.0, random_state=0)  # five members
+
+
+def test_default_estimator_members_are_stacked_and_score_as_grid_search(monkeypatch):
+    stacks = []
+    original = model_selection.train_members
+    monkeypatch.setattr(model_selection, "train_members",
+                        lambda *a, **k: stacks.append(len(a[2])) or original(*a, **k))
+    grid = {"beta": [0.9, 0.999], "gamma": [0.0, 2.0]}
+    batched, plain = _both(ImbalancedNetClassifier(rebalance="cb_focal", **DEFAULT_EXACT),
+                           grid, scoring="balanced_accuracy")
+    assert stacks == [4 * 3 * 5]  # candidates x folds x members, one stack
+    _assert_same_scores(batched, plain)
+    assert batched.best_params_ == plain.best_params_
+    assert sorted(batched.cv_results_) == sorted(plain.cv_results_)
+    best = batched.best_estimator_
+    assert best.n_members_ == 5 and len(best.member_best_epochs_) == 5
+
+
+def test_a_batched_candidate_has_the_members_of_its_ordinary_fit():
+    """Member k of a candidate trained in the stack == member k of the candidate's own fit
+    (its rows of the fold, its stream, its best epoch on its part of the fold)."""
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", lr=0.01, **DEFAULT_EXACT)
+    folds = [train for train, _ in CV.split(X, Y)]
+    jobs = [({"beta": 0.9, "gamma": 0.0}, 0), ({"beta": 0.999, "gamma": 2.0}, 1)]
+    for (params, fold), fitted, _ in model_selection._train_batch(estimator, jobs, X, Y, folds):
+        alone = clone(estimator).set_params(**params).fit(X[folds[fold]], Y[folds[fold]])
+        assert fitted.member_best_epochs_ == alone.member_best_epochs_
+        np.testing.assert_allclose(fitted.history[:, "valid_loss_members"],
+                                   alone.history[:, "valid_loss_members"], rtol=1e-4)
+        for key, value in alone.module_.state_dict().items():
+            torch.testing.assert_close(fitted.module_.state_dict()[key], value, atol=1e-5,
+                                       rtol=1e-4, msg=key)
+        np.testing.assert_allclose(fitted.predict_proba(X), alone.predict_proba(X), atol=1e-5)
+
+
+def test_refit_multimetric_and_error_score_as_scikit_learn():
+    grid = {"beta": [0.9, 0.999], "gamma": [0.0, 2.0]}
+    scoring = {"bacc": "balanced_accuracy", "f1": "f1_macro"}
+    batched, plain = _both(ImbalancedNetClassifier(rebalance="cb_focal", **DEFAULT_EXACT),
+                           grid, scoring=scoring, refit="bacc")
+    for key in ("mean_test_bacc", "mean_test_f1", "rank_test_bacc", "rank_test_f1"):
+        np.testing.assert_allclose(batched.cv_results_[key], plain.cv_results_[key],
+                                   atol=1e-5, err_msg=key)
+    assert batched.best_index_ == plain.best_index_
+    assert batched.best_estimator_.n_members_ == 5  # refit: an ordinary fitted estimator
+    assert batched.predict(X).shape == (len(Y),)
+    # a candidate that fails scores error_score, as in GridSearchCV
+    grid = {"beta": [0.9, 2.0]}  # beta=2 is refused by the estimator
+    with pytest.warns(FitFailedWarning, match="3 fits failed"):
+        failing = BatchedGridSearchCV(
+            ImbalancedNetClassifier(**DEFAULT_EXACT), grid, cv=CV, error_score=-1.0,
+            scoring="balanced_accuracy").fit(X, Y)
+    assert failing.cv_results_["mean_test_score"][1] == -1.0

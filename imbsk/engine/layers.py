@@ -263,6 +263,28 @@ class StackedMLP(nn.Module):
                 target.bias.copy_(source.bias[k])
         return mlp
 
+    def select(self, members):
+        """The members at positions ``members`` as a new stack (a copy of their weights).
+
+        Examples
+        --------
+        >>> net = StackedMLP(4, n_features=3, n_outputs=2, hidden_units=(5,))
+        >>> part = net.select([2, 0])
+        >>> part.n_members, bool(torch.equal(part.output.weight[0], net.output.weight[2]))
+        (2, True)
+        """
+        index = torch.as_tensor(np.asarray(members), dtype=torch.long)
+        dropout = next((m.p for m in self.modules() if isinstance(m, nn.Dropout)), 0.0)
+        activation = next((type(m) for m in self.hidden if not isinstance(
+            m, (StackedLinear, nn.Dropout, StackedFeatureScaling))), nn.ReLU)
+        part = type(self)(len(index), self.hidden[0].center.shape[-1],
+                          self.output.out_features, _hidden_units(self), dropout, activation,
+                          self.link, self.shortcut is not None, self.shortcut_lr)
+        state = self.state_dict()
+        part.load_state_dict({name: value[index.to(value.device)].clone()
+                              for name, value in state.items()})
+        return part.to(self.output.weight.device)
+
     def set_output_bias(self, bias):
         """Set every member's output bias to ``bias`` (the strategies' prior bias)."""
         with torch.no_grad():

@@ -91,7 +91,7 @@ class StackedLoss(nn.Module):
         z = logits + (self.logit_offset.unsqueeze(1) if logits.dim() == 3
                       else self.logit_offset[:, :1])
         if self.form == "softmax":
-            rows = torch.gather(self.margin, 1, target)  # (K, N) margin of each true class
+            rows = torch.gather(self.margin, 1, target).to(z.dtype)  # (K, N) true-class margins
             z = z.scatter_add(-1, target.unsqueeze(-1), -rows.unsqueeze(-1))
             z = z * self.scale.view(-1, 1, 1)
             log_p_t = F.log_softmax(z, dim=-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)

@@ -19,6 +19,7 @@ stack (:mod:`imbsk.model_selection`) uses only the documented member protocol:
 import joblib
 import numpy as np
 import torch
+from skorch.dataset import ValidSplit
 from skorch.utils import to_device
 
 from .._compat import uncompiled
@@ -141,22 +142,25 @@ class MembersMixin:
     def stacking_key(self):
         """What the members of one stack must share, or None if this estimator cannot be one.
 
-        A stackable member is one built-in MLP (``n_members=1``) with a loss-level
-        strategy (class weights, focal, logit adjustment, LDAM without DRW), the default
-        data path, no callbacks of the user's and an element-wise optimizer. Estimators
-        whose keys are equal differ only in :data:`STACKED_PARAMETERS`.
+        Stackable: the built-in MLP (its members, ``n_members``, with any
+        ``member_sampling``; a ``train_split`` that is a ``ValidSplit`` or None) with a
+        loss-level strategy (class weights, focal, logit adjustment, LDAM without DRW),
+        the default data path, no callbacks of the user's and an element-wise optimizer.
+        Estimators whose keys are equal differ only in :data:`STACKED_PARAMETERS`.
 
         Returns
         -------
         key : hashable or None
         """
         p = self.get_params(deep=False)
-        if (p["module"] is not None or self._n_members() != 1 or p["pretrain"] is not None
+        if (p["module"] is not None or p["pretrain"] is not None
                 or p["unlabeled"] is not None or p["criterion"] is not None
                 or p["callbacks"] not in (None, []) or p["warm_start"] or p.get("compile")
                 or p["dataset"] is not TabularDataset or p["iterator_train"] is not BatchIterator
                 or p["optimizer"] not in ELEMENTWISE_OPTIMIZERS
                 or self.get_params_for("module").get("batch_norm")
+                or (p["train_split"] is not None and not isinstance(p["train_split"],
+                                                                    ValidSplit))
                 or any(k.startswith(("iterator_train__", "dataset__", "criterion__",
                                      "callbacks__")) for k in p)):
             return None
@@ -175,11 +179,21 @@ class MembersMixin:
             key = repr(shared)
         return key, loss.form, loss.reduction
 
+    def members_per_fit(self):
+        """The networks a fit of this estimator trains (``n_members`` resolved)."""
+        return self._n_members()
+
+    def training_epochs(self, n_rows):
+        """The epochs a fit on ``n_rows`` rows trains (``max_epochs="auto"`` resolved)."""
+        from .._training import epochs_for  # noqa: PLC0415 (import cycle)
+        return epochs_for(self, n_rows)
+
     def plan_members(self, X, y):
         """Set up a fit on ``(X, y)`` without training it; the members it would train.
 
         The estimator is fitted for zero epochs (classes, counts, scaling, loss, initial
-        weights): :meth:`adopt_members` later installs trained weights in it.
+        weights, each member's rows and random stream): :meth:`adopt_members` later
+        installs trained weights in it.
 
         Parameters
         ----------
@@ -189,27 +203,62 @@ class MembersMixin:
         Returns
         -------
         members : list of MemberSpec
-            Each member's training rows (positions in X: the internal validation rows
-            left out), initial network, random stream and loss.
+            One per member (``n_members_``): its training rows (positions in X; the
+            internal validation rows left out), the rows it is validated on to keep its
+            best epoch (a cross-fitted member's fold; None without selection), initial
+            network, random stream and loss.
         codes : ndarray of int
             The class index of each row of y.
         """
         self.fit(X, y, epochs=0)
         codes = encode_labels(y, self.classes_, "the classes of the fit")
-        from .._training import split_with_hints  # noqa: PLC0415 (import cycle)
-        dataset_train, _ = split_with_hints(
+        from .._training import cross_fits, split_with_hints  # noqa: PLC0415
+        dataset_train, dataset_valid = split_with_hints(
             self, self.get_dataset(validate_features(self, X), codes), codes, False)
-        rows = _base_and_rows(dataset_train)[1]
-        rows = np.arange(len(codes)) if rows is None else rows.numpy()
-        return [MemberSpec(rows, uncompiled(self.module_), self.member_rng_states_[0],
-                           uncompiled(self.criterion_))], codes
+        positions = _base_and_rows(dataset_train)[1]
+        positions = np.arange(len(codes)) if positions is None else positions.numpy()
+        module, criterion = uncompiled(self.module_), uncompiled(self.criterion_)
+        if self._stacked_members() == 1:
+            return [MemberSpec(positions, module, self.member_rng_states_[0], criterion)], codes
+        if cross_fits(self):
+            valid = [positions[fold] for fold in self.member_valid_rows_]
+        elif self.member_sampling == "cross_fit" and dataset_valid is not None:
+            held_out = _base_and_rows(dataset_valid)[1].numpy()
+            valid = [held_out] * len(self.member_rows_)
+        else:
+            valid = [None] * len(self.member_rows_)
+        visits = min(len(rows) for rows in self.member_rows_)
+        return [MemberSpec(positions[rows], module.member(k), self.member_rng_states_[k],
+                           criterion, valid_rows=valid[k], epoch_rows=visits)
+                for k, rows in enumerate(self.member_rows_)], codes
 
-    def adopt_members(self, module, train_losses):
-        """Install trained weights (a module of the planned members' kind) and their
-        per-epoch training losses in ``history`` (after :meth:`plan_members`)."""
+    def adopt_members(self, module, train_losses, valid_losses=None, best_epochs=None):
+        """Install trained members (after :meth:`plan_members`) and their history.
+
+        Parameters
+        ----------
+        module : MLP or StackedMLP
+            The trained members, of the planned network's kind and size.
+        train_losses : ndarray of shape (n_epochs,) or (n_epochs, n_members)
+            Each member's mean training loss per epoch (``history``'s ``train_loss`` is
+            the members' mean).
+        valid_losses : ndarray of shape (n_epochs, n_members) or None
+            Each member's validation loss per epoch (``valid_loss_members``).
+        best_epochs : array-like of int or None
+            The epoch each member kept (``member_best_epochs_``).
+        """
         uncompiled(self.module_).load_state_dict(module.state_dict())
-        for epoch, loss in enumerate(train_losses, start=1):
+        train_losses = np.asarray(train_losses, dtype=np.float64).reshape(
+            len(train_losses), -1)
+        for epoch, losses in enumerate(train_losses, start=1):
             self.history.new_epoch()
             self.history.record("epoch", epoch)
-            self.history.record("train_loss", float(loss))
+            self.history.record("train_loss", float(losses.mean()))
+            if valid_losses is not None and np.isfinite(valid_losses[epoch - 1]).all():
+                members = [float(v) for v in valid_losses[epoch - 1]]
+                self.history.record("valid_loss_members", members)
+                self.history.record("valid_loss", float(np.mean(members)))
+        if best_epochs is not None and valid_losses is not None \
+                and np.isfinite(valid_losses).all():
+            self.member_best_epochs_ = [int(e) for e in best_epochs]
         return self

@@ -20,7 +20,8 @@ from .layers import StackedMLP
 from .loss import StackedLoss
 from .sampling import MemberStreams, _shuffled
 
-__all__ = ["ELEMENTWISE_OPTIMIZERS", "MemberSpec", "member_spec", "train_members"]
+__all__ = ["ELEMENTWISE_OPTIMIZERS", "MemberSpec", "TrainedMembers", "member_spec",
+           "train_members"]
 
 
 #: Optimizers whose update of a parameter entry depends on that entry alone: stacking
@@ -40,11 +41,19 @@ class MemberSpec:
     module : MLP
         Its initial network (made under its seed).
     rng_state : ByteTensor
-        torch's generator state right after that initialisation: its data orders.
+        torch's generator state when its first epoch starts: its data orders.
     criterion : RebalancedLoss
         Its loss (its class counts, β, γ, α, τ).
     sample_weight : ndarray or None
         Per-row weights aligned with ``rows``.
+    valid_rows : ndarray of int or None
+        Rows (indices into ``X``) it is validated on after every epoch, keeping the
+        weights of its lowest validation loss (a cross-fitted member's fold); None: no
+        selection, the weights of the last epoch.
+    epoch_rows : int or None
+        Rows it visits per epoch (the first of its shuffled rows); None: all of them.
+        Members of one fit visit as many rows as the smallest of them (cross-fit folds
+        differ by a row), as the estimators' member batches do.
 
     Examples
     --------
@@ -59,6 +68,53 @@ class MemberSpec:
     rng_state: torch.Tensor
     criterion: RebalancedLoss
     sample_weight: np.ndarray = None
+    valid_rows: np.ndarray = None
+    epoch_rows: int = None
+
+
+@dataclass
+class TrainedMembers:
+    """What :func:`train_members` returns.
+
+    Attributes
+    ----------
+    module : StackedMLP
+        The trained members, each at its kept epoch.
+    train_losses : ndarray of shape (max_epochs, K)
+        Each member's mean training loss per epoch.
+    valid_losses : ndarray of shape (max_epochs, K)
+        Each member's validation loss per epoch (NaN for members without validation rows).
+    best_epochs : ndarray of int, shape (K,)
+        The epoch (1-based) whose weights each member kept (the last one without
+        validation rows).
+    """
+
+    module: nn.Module
+    train_losses: np.ndarray
+    valid_losses: np.ndarray
+    best_epochs: np.ndarray
+
+
+def _padded(rows, device):
+    """Rows of K members as a (K, width) index and a (K, width) 0/1 mask of real rows."""
+    width = max(len(r) for r in rows)
+    index = torch.zeros(len(rows), width, dtype=torch.long, device=device)
+    mask = torch.zeros(len(rows), width, device=device)
+    for j, r in enumerate(rows):
+        index[j, :len(r)] = torch.as_tensor(r, dtype=torch.long, device=device)
+        mask[j, :len(r)] = 1.0
+    return index, mask
+
+
+def _validation_losses(module, criterion, X, codes, index, mask):
+    """Each member's loss on its validation rows, in evaluation mode (float64 logits)."""
+    module.eval()
+    try:
+        with torch.no_grad():
+            logits = module.member_logits(X[index])
+            return criterion.member_losses(logits, codes[index], mask.to(logits.dtype))
+    finally:
+        module.train()
 
 
 def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=128,
@@ -70,6 +126,8 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
     together. A member with fewer batches in an epoch than the longest pads its last
     steps with rows of weight zero (no gradient; a momentum optimizer still moves it a
     little: members of one CV search have equal batch counts but for rare remainders).
+    Members with validation rows are scored on them after every epoch and end at their
+    best epoch, as the estimators' cross-fitted members do.
 
     Parameters
     ----------
@@ -88,18 +146,15 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
 
     Returns
     -------
-    module : StackedMLP
-        The trained members.
-    losses : ndarray of shape (max_epochs, K)
-        Each member's mean training loss per epoch.
+    TrainedMembers
 
     Examples
     --------
     >>> X, y = torch.randn(40, 3), torch.arange(40) % 2
     >>> members = [member_spec(np.arange(k, 40, 2), k, lambda: MLP(3, 2, (8,)),
     ...                        RebalancedLoss(torch.ones(2))) for k in range(2)]
-    >>> module, losses = train_members(X, y, members, link="softmax", max_epochs=2)
-    >>> losses.shape, module.n_members
+    >>> trained = train_members(X, y, members, link="softmax", max_epochs=2)
+    >>> trained.train_losses.shape, trained.module.n_members
     ((2, 2), 2)
     """
     k = len(members)
@@ -110,23 +165,34 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
         shortcut_param_groups([{"params": list(module.parameters())}], module), lr=1e-3))
     streams = MemberStreams([m.rng_state for m in members])  # a list of its own
     sizes = np.array([len(m.rows) for m in members])
-    batch = min(batch_size, int(sizes.max())) if batch_size != -1 else int(sizes.max())
+    visits = np.array([len(m.rows) if m.epoch_rows is None else m.epoch_rows
+                       for m in members])
+    batch = min(batch_size, int(visits.max())) if batch_size != -1 else int(visits.max())
     rows = [torch.as_tensor(m.rows, dtype=torch.long, device=device) for m in members]
     row_weights = [None if m.sample_weight is None else
                    torch.as_tensor(m.sample_weight, dtype=torch.float32, device=device)
                    for m in members]
-    n_steps = int(max(-(-n // batch) for n in sizes))
-    history = np.zeros((max_epochs, k))
+    n_steps = int(max(-(-n // batch) for n in visits))
+    selecting = [j for j, m in enumerate(members) if m.valid_rows is not None]
+    if selecting:  # a member without validation rows gets a masked-out row
+        valid_index, valid_mask = _padded(
+            [m.valid_rows if m.valid_rows is not None else [0] for m in members], device)
+        for j, m in enumerate(members):
+            if m.valid_rows is None:
+                valid_mask[j] = 0.0
+    train_losses = np.zeros((max_epochs, k))
+    valid_losses = np.full((max_epochs, k), np.nan)
+    best = np.full(k, np.inf)
+    best_epochs = np.full(k, max_epochs, dtype=int)
+    kept = None
     module.train()
     for epoch in range(max_epochs):
-        orders = []
-        for j in range(k):
-            with streams.member(j):
-                orders.append(_shuffled(int(sizes[j])).to(device))
-        width = int(sizes.max())  # the last step is as wide as the longest remainder
+        width = int(visits.max())  # the last step is as wide as the longest remainder
         index = torch.zeros(k, width, dtype=torch.long, device=device)
         weight = torch.zeros(k, width, device=device)
-        for j, order in enumerate(orders):
+        for j in range(k):
+            with streams.member(j):
+                order = _shuffled(int(sizes[j])).to(device)[:int(visits[j])]
             index[j, :len(order)] = rows[j][order]
             weight[j, :len(order)] = 1.0 if row_weights[j] is None else row_weights[j][order]
         epoch_loss = torch.zeros(k, device=device)
@@ -138,8 +204,33 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
             per_member.sum().backward()
             opt.step()
             epoch_loss += per_member.detach() * (w > 0).sum(dim=1)
-        history[epoch] = (epoch_loss / torch.as_tensor(sizes, device=device)).cpu().numpy()
-    return module, history
+        train_losses[epoch] = (epoch_loss / torch.as_tensor(visits, device=device)).cpu().numpy()
+        if selecting:
+            kept = _keep_best(module, criterion, X, codes, valid_index, valid_mask, selecting,
+                              epoch, best, best_epochs, valid_losses, kept)
+    if kept is not None:  # each selecting member ends at its best epoch
+        with torch.no_grad():
+            for name, p in module.named_parameters():
+                p.copy_(kept[name])
+    return TrainedMembers(module, train_losses, valid_losses, best_epochs)
+
+
+def _keep_best(module, criterion, X, codes, valid_index, valid_mask, selecting, epoch, best,
+               best_epochs, valid_losses, kept):
+    """Score the members on their validation rows; keep the weights of those improved."""
+    losses = _validation_losses(module, criterion, X, codes, valid_index,
+                                valid_mask).cpu().numpy()
+    valid_losses[epoch, selecting] = losses[selecting]
+    if kept is None:
+        kept = {name: p.detach().clone() for name, p in module.named_parameters()}
+    improved = [j for j in selecting if losses[j] < best[j]]
+    for j in improved:
+        best[j], best_epochs[j] = losses[j], epoch + 1
+    if improved:
+        rows = torch.as_tensor(improved, dtype=torch.long, device=valid_index.device)
+        for name, p in module.named_parameters():
+            kept[name][rows] = p.detach()[rows]
+    return kept
 
 
 def member_spec(rows, seed, module_factory, criterion, sample_weight=None):
