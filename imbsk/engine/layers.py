@@ -79,6 +79,10 @@ class StackedLinear(nn.Module):
     (3, 5, 2)
     """
 
+    #: Evaluate in float64 (predictions independent of the batch's shape); a search's
+    #: per-epoch selection of thousands of members may switch it off.
+    exact_evaluation = True
+
     def __init__(self, n_members, in_features, out_features):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(n_members, out_features, in_features))
@@ -86,7 +90,7 @@ class StackedLinear(nn.Module):
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, X):
-        if not self.training:
+        if not self.training and self.exact_evaluation:
             # evaluation in float64: a matrix product's rounding depends on the batch's
             # shape (a row alone takes another kernel), and K members' float32
             # differences would show in the averaged probabilities
@@ -262,6 +266,24 @@ class StackedMLP(nn.Module):
                 target.weight.copy_(source.weight[k])
                 target.bias.copy_(source.bias[k])
         return mlp
+
+    @classmethod
+    def concatenate(cls, stacks):
+        """One stack of the members of ``stacks`` (StackedMLPs of one architecture), in order.
+
+        Examples
+        --------
+        >>> a, b = StackedMLP(2, 3, 2, (4,)), StackedMLP(1, 3, 2, (4,))
+        >>> both = StackedMLP.concatenate([a, b])
+        >>> both.n_members, bool(torch.equal(both.output.weight[2], b.output.weight[0]))
+        (3, True)
+        """
+        first = stacks[0]
+        whole = first.select(np.zeros(sum(s.n_members for s in stacks), dtype=np.int64))
+        states = [s.state_dict() for s in stacks]
+        whole.load_state_dict({name: torch.cat([state[name] for state in states])
+                               for name in states[0]})
+        return whole
 
     def select(self, members):
         """The members at positions ``members`` as a new stack (a copy of their weights).

@@ -4,6 +4,7 @@ How K members of an estimator get their rows is its ``member_sampling``: every r
 (``"shuffle"``), bootstraps, or cross-fitting (each member holds out one fold).
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -51,12 +52,24 @@ def stacked_mlp(params, seeds, link):
     >>> module.n_members, len(states)
     (2, 2)
     """
-    members, states = [], []
-    for seed in seeds:
-        with seeded(int(seed)):
-            members.append(MLP(**params))
-            states.append(torch.get_rng_state())
-    return StackedMLP.from_members(members, link=link), states
+    key = (repr(sorted(params.items())), tuple(int(s) for s in seeds), link)
+    if key not in _INITIAL_STACKS:  # the same draws every time: made once per process
+        members, states = [], []
+        for seed in seeds:
+            with seeded(int(seed)):
+                members.append(MLP(**params))
+                states.append(torch.get_rng_state())
+        if len(_INITIAL_STACKS) >= _INITIAL_STACKS_KEPT:
+            _INITIAL_STACKS.pop(next(iter(_INITIAL_STACKS)))
+        _INITIAL_STACKS[key] = (StackedMLP.from_members(members, link=link), states)
+    module, states = _INITIAL_STACKS[key]
+    return copy.deepcopy(module), [state.clone() for state in states]
+
+
+#: Initial stacks of recent fits (a search's candidates on one fold start from the same
+#: weights): initialising five MLPs costs more than a copy of them.
+_INITIAL_STACKS = {}
+_INITIAL_STACKS_KEPT = 32
 
 
 def cross_fit_folds(y, streams):

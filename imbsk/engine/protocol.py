@@ -228,7 +228,7 @@ class MembersMixin:
         else:
             valid = [None] * len(self.member_rows_)
         visits = min(len(rows) for rows in self.member_rows_)
-        return [MemberSpec(positions[rows], module.member(k), self.member_rng_states_[k],
+        return [MemberSpec(positions[rows], module.select([k]), self.member_rng_states_[k],
                            criterion, valid_rows=valid[k], epoch_rows=visits)
                 for k, rows in enumerate(self.member_rows_)], codes
 

@@ -16,7 +16,7 @@ from torch import nn
 from ..devices import seeded
 from ..modules import MLP, shortcut_param_groups  # noqa: F401 (MLP: doctests)
 from ..rebalance.losses import RebalancedLoss
-from .layers import StackedMLP
+from .layers import StackedLinear, StackedMLP
 from .loss import StackedLoss
 from .sampling import MemberStreams, _shuffled
 
@@ -107,13 +107,23 @@ def _padded(rows, device):
 
 
 def _validation_losses(module, criterion, X, codes, index, mask):
-    """Each member's loss on its validation rows, in evaluation mode (float64 logits)."""
+    """Each member's loss on its validation rows, in evaluation mode.
+
+    In float32 (an ordinary fit selects in float64, to the same epochs but for losses
+    equal to float32 precision): the selection of thousands of members is the largest
+    cost of a search after its training steps.
+    """
+    layers = [m for m in module.modules() if isinstance(m, StackedLinear)]
     module.eval()
     try:
+        for layer in layers:
+            layer.exact_evaluation = False
         with torch.no_grad():
             logits = module.member_logits(X[index])
             return criterion.member_losses(logits, codes[index], mask.to(logits.dtype))
     finally:
+        for layer in layers:
+            del layer.exact_evaluation
         module.train()
 
 
@@ -159,7 +169,10 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
     """
     k = len(members)
     X, codes = X.to(device), codes.to(device)
-    module = StackedMLP.from_members([m.module for m in members], link=link).to(device)
+    module = StackedMLP.concatenate([
+        m.module if isinstance(m.module, StackedMLP)
+        else StackedMLP.from_members([m.module], link=link) for m in members]).to(device)
+    module.link = link
     criterion = StackedLoss.from_losses([m.criterion for m in members]).to(device)
     opt = (make_optimizer(module) if make_optimizer is not None else torch.optim.Adam(
         shortcut_param_groups([{"params": list(module.parameters())}], module), lr=1e-3))
