@@ -91,7 +91,7 @@ SHARED_DOC = """
         seed, dropout aside) and, with ``member_sampling``, its own rows. Eight members
         cost about twice one member's fit time on a small table. Needs the built-in MLP
         and imbsk's loss (no ``module=``, ``criterion=``, ``pretrain``, ``unlabeled``,
-        batch normalisation, ``"crt"``, ``"tau_norm"`` or ``"bbn"``).
+        batch normalisation, ``"crt"``, ``"tau_norm"``, ``"bbn"`` or ``"difficulty"``).
     member_sampling : {{"cross_fit", "shuffle", "bootstrap", "balanced_bootstrap"}}, \
 default="cross_fit"
         The rows of each member (with more than one). ``"cross_fit"`` with a k-fold

@@ -159,8 +159,10 @@ class ParamsMixin:
             "criterion= (a loss of your own)" if self.criterion is not None else
             f"pretrain={self.pretrain!r}" if self.pretrain is not None else
             f"unlabeled={self.unlabeled!r} (pseudo-labels)" if self.unlabeled is not None else
-            f"rebalance={self.rebalance!r} (it acts on the output layer or builds its own "
-            "network)" if not strategy.stackable else
+            f"rebalance={self.rebalance!r} ("
+            + getattr(strategy, "unstackable_reason",
+                      "it acts on the output layer or builds its own network") + ")"
+            if not strategy.stackable else
             "module__batch_norm=True (its statistics would mix the members)"
             if self.get_params_for("module").get("batch_norm") else None)
         if problem is not None:

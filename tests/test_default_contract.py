@@ -50,8 +50,14 @@ def default(**params):
 
 # --- equivalence: a stack of K members == K separate fits ------------------------------
 
-STACKABLE = [a for a in ALIASES if check_rebalance(a, 0.999, 2.0, None).stackable
-             and a != "difficulty"]  # difficulty re-weights rows from the ensemble's losses
+STACKABLE = [a for a in ALIASES if check_rebalance(a, 0.999, 2.0, None).stackable]
+
+
+def test_every_alias_but_the_classifier_level_ones_is_stackable():
+    assert sorted(set(ALIASES) - set(STACKABLE)) == ["bbn", "crt", "difficulty", "tau_norm"]
+    with pytest.raises(ValueError, match="whole network's predictions"):
+        ImbalancedNetClassifier(rebalance="difficulty", n_members=2,
+                                member_sampling="shuffle", max_epochs=1).fit(X, Y)
 
 
 @pytest.mark.parametrize("rebalance", STACKABLE + [

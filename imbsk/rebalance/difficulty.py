@@ -214,6 +214,9 @@ class DifficultySampling(RebalanceStrategy):
     """
 
     draws_rows = True  # its own sampler / rows: members cannot keep to folds
+    stackable = False  # the weights come from the whole network's predictions
+    unstackable_reason = ("its sampling weights come from the whole network's predictions, "
+                          "so stacked members would not train as separate fits")
 
     _parameter_constraints = {
         "c": [Interval(numbers.Real, 0.0, None, closed="neither")],
