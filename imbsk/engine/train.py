@@ -38,7 +38,7 @@ class MemberSpec:
     ----------
     rows : ndarray of int
         Its training rows (indices into ``X``); it never sees any other row.
-    module : MLP
+    module : MLP or StackedMLP of one member
         Its initial network (made under its seed).
     rng_state : ByteTensor
         torch's generator state when its first epoch starts: its data orders.
