@@ -7,13 +7,15 @@ stack (:mod:`imbsk.model_selection`) uses only the documented member protocol:
 
 * :meth:`MembersMixin.stacking_key` -- what members of one stack must share (None: this
   estimator cannot be a stacked member);
+* :meth:`MembersMixin.members_per_fit` and :meth:`MembersMixin.training_epochs` -- how
+  many networks a fit trains, and for how many epochs on a given number of rows;
 * :meth:`MembersMixin.plan_members` -- set up a fit of these parameters on these rows
   without training it, and describe its members (rows, initial weights, random stream,
   loss) as :class:`~imbsk.engine.train.MemberSpec` s;
 * :meth:`MembersMixin.make_optimizer` and :attr:`MembersMixin.probability_link` -- the
   optimizer and link the stack is trained and averaged with;
-* :meth:`MembersMixin.adopt_members` -- take trained weights and their training losses
-  as this (planned) fit's result.
+* :meth:`MembersMixin.adopt_members` -- take trained weights, their losses and kept
+  epochs as this (planned) fit's result.
 """
 
 import joblib
