@@ -68,9 +68,9 @@ class MemberSelection(Callback):
             logits = torch.cat([z for z, _, _ in self._out_of_fold])
             member = torch.cat([m for _, m, _ in self._out_of_fold]).to(logits.device)
             target = _cat_targets([y for _, _, y in self._out_of_fold])
-            n_members = len(self.best_)
-            return [self._loss(net, logits[member == k], _rows(target, member.cpu() == k))
-                    for k in range(n_members)]
+            on_target = member.to((target[0] if isinstance(target, tuple) else target).device)
+            return [self._loss(net, logits[member == k], _rows(target, on_target == k))
+                    for k in range(len(self.best_))]
         module = uncompiled(net.module_)  # a split of the user's: every member on every row
         was_training = module.training
         module.eval()
