@@ -22,6 +22,7 @@ __all__ = ["DataHooksMixin", "PREDICTION_ROWS"]
 #: 180,000 at 4,096 on a 30-column table (benchmarks/RESULTS.md, section 11).
 PREDICTION_ROWS = 1024
 
+
 class DataHooksMixin:
     """skorch's data hooks of the estimators: datasets, the split and the iterators."""
 

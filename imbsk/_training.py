@@ -32,9 +32,10 @@ from .engine import (MemberStreams, OutOfFoldDataset, cross_fit_folds, draw_memb
                      fold_of_row, member_seeds)
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
-__all__ = ["auto_epochs", "cross_fits", "encode_validation", "epochs_for", "out_of_fold_validation", "fit_input_scaling", "initialize_output_bias",
-           "prepare_training", "replace_training_rows", "resolved_epochs",
-           "restore_fitted_state", "split_with_hints"]
+__all__ = ["auto_epochs", "cross_fits", "encode_validation", "epochs_for", "fit_input_scaling",
+           "initialize_output_bias", "out_of_fold_validation", "prepare_training",
+           "replace_training_rows", "resolved_epochs", "restore_fitted_state",
+           "split_with_hints"]
 
 
 #: ``max_epochs="auto"``: at least this many optimizer steps, and at least

@@ -301,9 +301,9 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
     """
 
     def __init__(self, module=None, *, rebalance="auto", beta=0.999, gamma=2.0,
-                 alpha=None, posthoc_tau=0.0, proba="balanced", preprocess="auto", random_state=None,
-                 n_members="auto", member_sampling="cross_fit", torch_threads="auto",
-                 unlabeled=None, pseudo_threshold=0.9,
+                 alpha=None, posthoc_tau=0.0, proba="balanced", preprocess="auto",
+                 random_state=None, n_members="auto", member_sampling="cross_fit",
+                 torch_threads="auto", unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
                  criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs="auto",
                  batch_size=128, iterator_train=BatchIterator, iterator_valid=BatchIterator,
@@ -346,9 +346,9 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
     }
 
     def __init__(self, module=None, *, rebalance="auto", beta=0.999, gamma=2.0,
-                 alpha=None, posthoc_tau=0.0, proba="balanced", preprocess="auto", random_state=None,
-                 n_members="auto", member_sampling="cross_fit", torch_threads="auto",
-                 unlabeled=None, pseudo_threshold=0.9,
+                 alpha=None, posthoc_tau=0.0, proba="balanced", preprocess="auto",
+                 random_state=None, n_members="auto", member_sampling="cross_fit",
+                 torch_threads="auto", unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
                  classes=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
                  max_epochs="auto", batch_size=128, iterator_train=BatchIterator,

@@ -387,9 +387,10 @@ class CompactPrintLog(PrintLog):
     """skorch's ``PrintLog`` with the columns that fit a 100-column terminal.
 
     The per-class recalls (one column per class), the plain accuracy, the G-mean (close
-    to the balanced accuracy) and the per-member lists are left out of the printed table; every column is still in ``net.history``.
-    Other keys to leave out go in ``keys_ignored`` as usual. With ``verbose=1`` a line
-    before the table says what the fit trains (:func:`training_summary`).
+    to the balanced accuracy) and the per-member lists are left out of the printed
+    table; every column is still in ``net.history``. Other keys to leave out go in
+    ``keys_ignored`` as usual. With ``verbose=1`` a line before the table says what the
+    fit trains (:func:`training_summary`).
 
     Examples
     --------

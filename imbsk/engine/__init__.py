@@ -22,7 +22,8 @@ from .sampling import MemberBatchIterator, MemberStreams
 from .train import ELEMENTWISE_OPTIMIZERS, MemberSpec, member_spec, train_members
 
 __all__ = ["ELEMENTWISE_OPTIMIZERS", "MEMBER_SAMPLINGS", "MemberBatchIterator", "MemberSelection",
-           "MemberSpec", "MemberStreams", "OutOfFoldDataset", "fold_of_row", "StackedDropout", "StackedFeatureScaling", "StackedLinear",
-           "StackedLoss", "StackedMLP", "cross_fit_folds", "draw_member_rows",
-           "ensemble_logits", "fast_dropout", "member_loss_sum", "member_seeds",
-           "member_spec", "stacked_mlp", "train_members"]
+           "MemberSpec", "MemberStreams", "OutOfFoldDataset", "StackedDropout",
+           "StackedFeatureScaling", "StackedLinear", "StackedLoss", "StackedMLP",
+           "cross_fit_folds", "draw_member_rows", "ensemble_logits", "fast_dropout",
+           "fold_of_row", "member_loss_sum", "member_seeds", "member_spec", "stacked_mlp",
+           "train_members"]

@@ -34,8 +34,9 @@ class MemberSelection(Callback):
     At the end of every epoch each member's validation loss (its loss, in evaluation
     mode) is computed; when it improves, the member's weights are kept, and training ends
     with every member at its best epoch. Records ``valid_loss_members`` (one value per
-    member) and ``valid_loss_sd`` (their standard deviation); ``valid_loss``, ``valid_bacc`` and the other scores come from skorch's own
-    callbacks, on the same validation data. Sets ``member_best_epochs_``.
+    member) and ``valid_loss_sd`` (their standard deviation); ``valid_loss``,
+    ``valid_bacc`` and the other scores come from skorch's own callbacks, on the same
+    validation data. Sets ``member_best_epochs_``.
 
     Examples
     --------
