@@ -11,7 +11,7 @@ The arithmetic: every member's training steps (candidates x folds x members, eac
 visiting its rows of the fold every epoch) at 6 flops per multiply-add of the MLP and its
 shortcut (forward + the two products of the backward pass), at the rate this machine
 reaches, in the same run, for a forward and backward of stacked ``torch.baddbmm`` s of the
-same shapes (all members of the stack, 128-row batches).
+same shapes (all members of the stack, 128-row batches), measured before each pair.
 
     python benchmarks/batched_search.py --pairs 3                 # the 16-candidate target
     python benchmarks/batched_search.py --pairs 0 --curve 4,16,64,256 --sequential-up-to 16
@@ -118,9 +118,12 @@ def main():
                       "stacked_baddbmm_gflops": round(rate / 1e9, 1)}), flush=True)
     if args.pairs:
         flops = training_flops(16, X, y, cv, args.epochs)
-        arithmetic = flops / rate
-        ratios, over = [], []
+        ratios, over, rates = [], [], []
         for pair in range(args.pairs):
+            # the rate of this pair, measured just before its searches (a shared machine's
+            # rate drifts between minutes)
+            rates.append(stacked_rate(400, X.shape[1], 2, repeats=40))
+            arithmetic = flops / rates[-1]
             tb, batched = run(BatchedGridSearchCV, estimator, grid(16), X, y, cv)
             tg, sequential = run(GridSearchCV, estimator, grid(16), X, y, cv)
             delta = np.abs(batched.cv_results_["mean_test_score"]
@@ -129,6 +132,7 @@ def main():
             over.append(tb / arithmetic)
             print(json.dumps({
                 "pair": pair, "batched_s": round(tb, 2), "sequential_s": round(tg, 2),
+                "stacked_baddbmm_gflops": round(rates[-1] / 1e9, 1),
                 "arithmetic_s": round(arithmetic, 2), "batched_over_arithmetic":
                 round(tb / arithmetic, 2), "speedup": round(tg / tb, 2),
                 "best_score_batched": round(batched.best_score_, 4),
@@ -138,6 +142,7 @@ def main():
                 "mean_abs_delta_mean_test_score": round(float(delta.mean()), 4),
                 "max_abs_delta_mean_test_score": round(float(delta.max()), 4)}), flush=True)
         print(json.dumps({"gflop": round(flops / 1e9, 1),
+                          "median_gflops": round(float(np.median(rates)) / 1e9, 1),
                           "median_batched_over_arithmetic": round(float(np.median(over)), 2),
                           "median_speedup": round(float(np.median(ratios)), 2)}))
     for n in [int(v) for v in args.curve.split(",") if v]:

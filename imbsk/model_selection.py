@@ -19,7 +19,6 @@ member k of a candidate trains on its rows of the fold and keeps the weights of 
 epoch on the rest of the fold, as in an ordinary fit of that candidate.
 """
 
-import copy
 import hashlib
 import itertools
 import time
@@ -101,7 +100,10 @@ class _PrefittedEstimator(ClassifierMixin, BaseEstimator):
         key = (getattr(self, "_candidate", None), _rows_key(X))
         fitted = self.results.fitted.get(key)
         if fitted is not None and not fit_params:
-            member = copy.copy(fitted)  # shares the network; prediction settings are its own
+            # shares the network; prediction settings are its own (not copy.copy: a
+            # skorch net's __getstate__ serialises its module)
+            member = object.__new__(type(fitted))
+            member.__dict__.update(fitted.__dict__)
             p = self.estimator.get_params(deep=False)
             for name in _PREDICTION_ONLY:
                 if name in p:

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..modules import MLP, FeatureScaling, feature_scaling, wide_and_deep_logits
+from .fused import stacked_mlp_training_logits
 
 __all__ = ["StackedDropout", "StackedFeatureScaling", "StackedLinear", "StackedMLP",
            "ensemble_logits", "fast_dropout"]
@@ -316,8 +317,37 @@ class StackedMLP(nn.Module):
     def member_logits(self, X):
         """Each member's logits ``(K, N, C)`` (``(K, N)`` with one output) for ``X`` of
         shape ``(K, N, F)`` (member k's rows in slice k) or ``(N, F)`` (shared rows)."""
-        logits = wide_and_deep_logits(self, X)
+        if self._fusable(X):
+            scaled = self.hidden[0](X)
+            if scaled.dim() == 2:
+                scaled = scaled.expand(self.n_members, *scaled.shape)
+            linears = _member_linears(self)
+            dropout = next((m.p for m in self.hidden if isinstance(m, nn.Dropout)), 0.0)
+            logits = stacked_mlp_training_logits(
+                scaled, [p for layer in linears for p in (layer.weight, layer.bias)],
+                dropout, len(linears) - 1 - (self.shortcut is not None),
+                self.shortcut is not None)
+        else:
+            logits = wide_and_deep_logits(self, X)
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
+
+    def _fusable(self, X):
+        """Whether the training forward can be one autograd node
+        (:mod:`~imbsk.engine.fused`): training with gradients, outside ``torch.compile``,
+        ReLU activations, float32/64 weights, no hooks, an input needing no gradient."""
+        if not (self.training and torch.is_grad_enabled()) or X.requires_grad \
+                or torch.compiler.is_compiling() \
+                or self.output.weight.dtype not in (torch.float32, torch.float64):
+            return False
+        for layer in self.modules():
+            if layer._forward_hooks or layer._forward_pre_hooks:
+                return False
+            if isinstance(layer, nn.ReLU) and (type(layer) is not nn.ReLU or layer.inplace):
+                return False
+            if not isinstance(layer, (StackedMLP, nn.Sequential, StackedFeatureScaling,
+                                      StackedLinear, StackedDropout, nn.ReLU)):
+                return False
+        return True
 
     def forward(self, X, member=None):
         """``(N, F)`` -> the ensemble's logits; ``(N, K, F)`` (row-major member batches, as

@@ -230,8 +230,8 @@ class MembersMixin:
         else:
             valid = [None] * len(self.member_rows_)
         visits = min(len(rows) for rows in self.member_rows_)
-        return [MemberSpec(positions[rows], module.select([k]), self.member_rng_states_[k],
-                           criterion, valid_rows=valid[k], epoch_rows=visits)
+        return [MemberSpec(positions[rows], module, self.member_rng_states_[k], criterion,
+                           valid_rows=valid[k], epoch_rows=visits, member=k)
                 for k, rows in enumerate(self.member_rows_)], codes
 
     def adopt_members(self, module, train_losses, valid_losses=None, best_epochs=None):

@@ -38,8 +38,9 @@ class MemberSpec:
     ----------
     rows : ndarray of int
         Its training rows (indices into ``X``); it never sees any other row.
-    module : MLP or StackedMLP of one member
-        Its initial network (made under its seed).
+    module : MLP or StackedMLP
+        Its initial network (made under its seed): an MLP, or a stack whose member
+        ``member`` it is (the members of one fit share their stack).
     rng_state : ByteTensor
         torch's generator state when its first epoch starts: its data orders.
     criterion : RebalancedLoss
@@ -54,6 +55,8 @@ class MemberSpec:
         Rows it visits per epoch (the first of its shuffled rows); None: all of them.
         Members of one fit visit as many rows as the smallest of them (cross-fit folds
         differ by a row), as the estimators' member batches do.
+    member : int, default=0
+        Its position in ``module`` when that is a stack.
 
     Examples
     --------
@@ -70,6 +73,7 @@ class MemberSpec:
     sample_weight: np.ndarray = None
     valid_rows: np.ndarray = None
     epoch_rows: int = None
+    member: int = 0
 
 
 @dataclass
@@ -169,9 +173,7 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
     """
     k = len(members)
     X, codes = X.to(device), codes.to(device)
-    module = StackedMLP.concatenate([
-        m.module if isinstance(m.module, StackedMLP)
-        else StackedMLP.from_members([m.module], link=link) for m in members]).to(device)
+    module = _stack_of(members, link).to(device)
     module.link = link
     criterion = StackedLoss.from_losses([m.criterion for m in members]).to(device)
     opt = (make_optimizer(module) if make_optimizer is not None else torch.optim.Adam(
@@ -226,6 +228,26 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
             for name, p in module.named_parameters():
                 p.copy_(kept[name])
     return TrainedMembers(module, train_losses, valid_losses, best_epochs)
+
+
+def _stack_of(members, link):
+    """One stack of the members' initial networks, in order (a stack they share is read
+    once, not split into stacks of one)."""
+    stacks, states = [], {}
+    for m in members:
+        if not isinstance(m.module, StackedMLP):
+            stacks.append((StackedMLP.from_members([m.module], link=link), 0))
+        else:
+            stacks.append((m.module, m.member))
+    first = stacks[0][0]
+    for stack, _ in stacks:
+        if id(stack) not in states:
+            states[id(stack)] = stack.state_dict()
+    whole = first.select(np.zeros(len(stacks), dtype=np.int64))
+    whole.load_state_dict({
+        name: torch.cat([states[id(stack)][name][k:k + 1] for stack, k in stacks])
+        for name in states[id(first)]})
+    return whole
 
 
 def _keep_best(module, criterion, X, codes, valid_index, valid_mask, selecting, epoch, best,
