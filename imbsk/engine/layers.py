@@ -339,7 +339,10 @@ class StackedMLP(nn.Module):
                 or torch.compiler.is_compiling() \
                 or self.output.weight.dtype not in (torch.float32, torch.float64):
             return False
-        for layer in self.modules():
+        layers = [self, self.hidden, *self.hidden, self.output]
+        if self.shortcut is not None:
+            layers.append(self.shortcut)
+        for layer in layers:
             if layer._forward_hooks or layer._forward_pre_hooks:
                 return False
             if isinstance(layer, nn.ReLU) and (type(layer) is not nn.ReLU or layer.inplace):
@@ -359,11 +362,27 @@ class StackedMLP(nn.Module):
         """
         if X.dim() == 3:
             return self.member_logits(X.transpose(0, 1)).transpose(0, 1)
-        logits = self.member_logits(X)
         if member is not None:
-            member = torch.as_tensor(member, dtype=torch.long, device=logits.device)
-            return logits[member, torch.arange(len(member), device=logits.device)]
-        return ensemble_logits(logits, self.link)
+            return self._own_member_logits(
+                X, torch.as_tensor(member, dtype=torch.long, device=X.device))
+        return ensemble_logits(self.member_logits(X), self.link)
+
+    def _own_member_logits(self, X, member):
+        """Row i's logits by member ``member[i]`` alone; each member computes only its own
+        rows (gathered into a ``(K, width, F)`` block, padded with row 0)."""
+        n = len(member)
+        order = torch.argsort(member, stable=True)
+        sorted_member = member[order]
+        counts = torch.bincount(member, minlength=self.n_members)
+        starts = torch.cumsum(counts, 0) - counts
+        slot = torch.arange(n, device=X.device) - starts[sorted_member]
+        index = torch.zeros(self.n_members, max(int(counts.max()), 1), dtype=torch.long,
+                            device=X.device)
+        index[sorted_member, slot] = order
+        logits = self.member_logits(X[index])
+        own = torch.empty((n, *logits.shape[2:]), dtype=logits.dtype, device=logits.device)
+        own[order] = logits[sorted_member, slot]
+        return own
 
 
 def _hidden_units(module):
