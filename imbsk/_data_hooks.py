@@ -61,8 +61,9 @@ class DataHooksMixin:
     def get_iterator(self, dataset, training=False):
         if not training:  # prediction and validation: large batches, unless asked
             params = self.get_params_for("iterator_valid")
-            batch_size = params.get("batch_size", self.batch_size if self.batch_size == -1
-                                    else max(self.batch_size, PREDICTION_ROWS))
+            requested = PREDICTION_ROWS if self.batch_size == "auto" else self.batch_size
+            batch_size = params.get("batch_size", requested if requested == -1
+                                    else max(requested, PREDICTION_ROWS))
             params["batch_size"] = len(dataset) if batch_size == -1 else batch_size
             return self.iterator_valid(dataset, **params)
         params = self.get_params_for("iterator_train")

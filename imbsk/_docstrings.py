@@ -137,11 +137,17 @@ default="cross_fit"
     max_epochs : int or "auto", default="auto"
         ``"auto"``: enough epochs for 500 optimizer steps, at least 30 and at most 1000
         (:func:`imbsk._training.auto_epochs`): 30 epochs give a 200-row table a few dozen
-        steps and a 100,000-row table thousands. With cross-fitted members each member
-        keeps its best epoch. A warning says when the validation loss was still falling
-        clearly at the end.
-    batch_size : int >= 1 or -1, default=128
-        Rows per training batch (-1: all rows in one batch).
+        steps and a 100,000-row table thousands. Unless a network would then see more
+        than 500,000 rows: a large table trains that many rows' worth of epochs, at least
+        5 (on 100,000 rows, 9 epochs; more still gain a little balanced accuracy, at several
+        times the fit time: pass a number). With cross-fitted members each member keeps
+        its best epoch. A warning says when the validation loss was still falling clearly
+        at the end.
+    batch_size : int >= 1, -1 or "auto", default="auto"
+        Rows per training batch (-1: all rows in one batch). ``"auto"``: 128 up to
+        16,384 training rows per network, then the smallest power of two up to 1,024 that
+        keeps an epoch within 128 steps (:func:`imbsk._training.auto_batch_size`); the
+        value a fit used is ``batch_size_``.
     dataset : Dataset class or instance, default=imbsk.data.TabularDataset
         How X and y become a torch ``Dataset`` (skorch's ``dataset`` parameter;
         ``dataset__*`` reach it). The default keeps whole batches as tensors (and sparse X
@@ -200,6 +206,8 @@ default="cross_fit"
         ``n_members`` resolved (``"auto"``: 5 or 1).
     max_epochs_ : int
         ``max_epochs`` resolved for the last training call (``"auto"``: from the rows).
+    batch_size_ : int
+        ``batch_size`` resolved for the last training call (``"auto"``: from the rows).
     torch_threads_ : int or None
         ``torch_threads`` resolved (``"auto"``: 1 or None); prediction uses it too.
     classifier_norms_ : ndarray of shape (n_classes,)

@@ -45,7 +45,7 @@ class ParamsMixin:
         "pretrain": [StrOptions(set(PRETRAIN_METHODS)), None],
         "pretrain_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
-                       Options(numbers.Integral, {-1})],
+                       Options(numbers.Integral, {-1}), StrOptions({"auto"})],
         "n_members": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "member_sampling": [StrOptions(set(MEMBER_SAMPLINGS))],
         "preprocess": [StrOptions({"auto", "robust"}), None],

@@ -32,24 +32,63 @@ from .engine import (MemberStreams, OutOfFoldDataset, cross_fit_folds, draw_memb
                      fold_of_row, member_seeds)
 from .modules import SCALING_ROWS, feature_scaling, output_layer
 
-__all__ = ["auto_epochs", "cross_fits", "encode_validation", "epochs_for", "fit_input_scaling",
-           "initialize_output_bias", "out_of_fold_validation", "prepare_training",
-           "replace_training_rows", "resolved_epochs", "restore_fitted_state",
-           "split_with_hints"]
+__all__ = ["auto_batch_size", "auto_epochs", "batch_size_for", "cross_fits",
+           "encode_validation", "epochs_for", "fit_input_scaling", "initialize_output_bias",
+           "out_of_fold_validation", "prepare_training", "replace_training_rows",
+           "resolved_budget", "restore_fitted_state", "split_with_hints"]
 
 
 #: ``max_epochs="auto"``: at least this many optimizer steps, and at least
-#: :data:`AUTO_MIN_EPOCHS` epochs (at most :data:`AUTO_MAX_EPOCHS`).
+#: :data:`AUTO_MIN_EPOCHS` epochs (at most :data:`AUTO_MAX_EPOCHS`) -- unless a member
+#: would then see more than :data:`AUTO_MAX_ROWS_SEEN` rows: a large table trains
+#: that many rows' worth of epochs (at least :data:`AUTO_MIN_EPOCHS_LARGE`).
 AUTO_MIN_STEPS = 500
 AUTO_MIN_EPOCHS = 30
 AUTO_MAX_EPOCHS = 1000
+AUTO_MAX_ROWS_SEEN = 500_000
+AUTO_MIN_EPOCHS_LARGE = 5
+
+#: ``batch_size="auto"``: a power of two from the first to the second, the smallest that
+#: keeps an epoch within :data:`AUTO_STEPS_PER_EPOCH` steps.
+AUTO_BATCH_SIZES = (128, 1024)
+AUTO_STEPS_PER_EPOCH = 128
+
+
+def auto_batch_size(n_train):
+    """Rows per training batch for ``batch_size="auto"``, for ``n_train`` training rows.
+
+    128 up to 16,384 rows (every table of the KEEL benchmarks), then doubled while an
+    epoch would be more than 128 steps, up to 1,024: a large table's step is then mostly
+    arithmetic, not per-step overhead (chosen in ``benchmarks/budget_selection.py``).
+
+    Examples
+    --------
+    >>> auto_batch_size(1_200), auto_batch_size(60_000), auto_batch_size(600_000)
+    (128, 512, 1024)
+    """
+    batch, largest = AUTO_BATCH_SIZES
+    while batch < largest and n_train > batch * AUTO_STEPS_PER_EPOCH:
+        batch *= 2
+    return batch
+
+
+def _training_rows(n_rows, train_split):
+    """Rows left for training once a ``ValidSplit`` holds out ``1/cv`` (or ``cv``)."""
+    cv = getattr(train_split, "cv", None)
+    held_out = 1.0 / cv if isinstance(cv, int) and cv > 1 else cv if isinstance(cv, float) \
+        else 0.0
+    return max(1, int(n_rows * (1.0 - held_out)))
 
 
 def auto_epochs(n_rows, batch_size, train_split, min_steps=AUTO_MIN_STEPS):
     """Epochs for ``max_epochs="auto"``: enough for ``min_steps`` optimizer steps.
 
     A fixed number of epochs gives a 200-row table a few dozen steps and a 100,000-row
-    table thousands; the budget in steps adapts the epochs to the data.
+    table thousands; the budget in steps adapts the epochs to the data. A large table
+    is capped by the rows a network sees (:data:`AUTO_MAX_ROWS_SEEN`, at least
+    :data:`AUTO_MIN_EPOCHS_LARGE` epochs): more epochs there still gain a little balanced
+    accuracy, at many times a tree ensemble's fit time (``benchmarks/RESULTS.md``, 12);
+    ask for them with a number.
 
     Parameters
     ----------
@@ -65,41 +104,57 @@ def auto_epochs(n_rows, batch_size, train_split, min_steps=AUTO_MIN_STEPS):
     >>> from skorch.dataset import ValidSplit
     >>> auto_epochs(1500, 128, ValidSplit(5)), auto_epochs(200, 128, ValidSplit(5))
     (50, 250)
-    >>> auto_epochs(100_000, 128, None)
-    30
+    >>> auto_epochs(10_000, 128, None), auto_epochs(100_000, 512, None)
+    (30, 5)
     """
-    cv = getattr(train_split, "cv", None)
-    held_out = 1.0 / cv if isinstance(cv, int) and cv > 1 else cv if isinstance(cv, float) \
-        else 0.0
-    n_train = max(1, int(n_rows * (1.0 - held_out)))
+    n_train = _training_rows(n_rows, train_split)
     steps_per_epoch = 1 if batch_size == -1 else -(-n_train // batch_size)
-    epochs = -(-min_steps // steps_per_epoch)
-    return int(min(max(epochs, AUTO_MIN_EPOCHS), AUTO_MAX_EPOCHS))
+    epochs = min(max(-(-min_steps // steps_per_epoch), AUTO_MIN_EPOCHS), AUTO_MAX_EPOCHS)
+    return int(min(epochs, max(AUTO_MIN_EPOCHS_LARGE, -(-AUTO_MAX_ROWS_SEEN // n_train))))
 
 
 @contextlib.contextmanager
-def resolved_epochs(net, n_rows):
-    """``net.max_epochs`` as a number inside the block (``"auto"`` resolved), restored after.
+def resolved_budget(net, n_rows):
+    """``net.batch_size`` and ``net.max_epochs`` as numbers inside the block (``"auto"``
+    resolved, into ``batch_size_`` and ``max_epochs_``), restored after.
 
     Strategies and callbacks read ``net.max_epochs`` during training (cRT's stage, BBN's
-    schedule, DRW's epoch): they see the number of epochs this call trains.
+    schedule, DRW's epoch), skorch's loop reads ``net.batch_size``: they see what this
+    call trains.
     """
-    requested = net.max_epochs
+    requested = net.max_epochs, net.batch_size
+    net.batch_size = net.batch_size_ = batch_size_for(net, n_rows)
     net.max_epochs = net.max_epochs_ = epochs_for(net, n_rows)
+    net._requested_budget = dict(zip(("max_epochs", "batch_size"), requested))
     try:
         yield
     finally:
-        net.max_epochs = requested
+        net.max_epochs, net.batch_size = requested
+        del net._requested_budget
+
+
+def _member_training_rows(net, n_rows):
+    """The rows each network of ``net`` trains on, of ``n_rows`` passed to a training call."""
+    if cross_fits(net):  # each member trains on all rows but its fold
+        members = net._n_members()
+        return n_rows * (members - 1) // members, None
+    return n_rows, net.train_split
+
+
+def batch_size_for(net, n_rows):
+    """The batch size a training call of ``net`` on ``n_rows`` rows uses (``"auto"``
+    resolved by :func:`auto_batch_size`)."""
+    if net.batch_size != "auto":
+        return net.batch_size
+    return auto_batch_size(_training_rows(*_member_training_rows(net, n_rows)))
 
 
 def epochs_for(net, n_rows):
     """The epochs a training call of ``net`` on ``n_rows`` rows trains (``"auto"`` resolved)."""
     if net.max_epochs != "auto":
         return net.max_epochs
-    if cross_fits(net):  # each member trains on all rows but its fold
-        members = net._n_members()
-        return auto_epochs(n_rows * (members - 1) // members, net.batch_size, None)
-    return auto_epochs(n_rows, net.batch_size, net.train_split)
+    rows, split = _member_training_rows(net, n_rows)
+    return auto_epochs(rows, batch_size_for(net, n_rows), split)
 
 
 def cross_fits(net):

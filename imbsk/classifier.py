@@ -24,7 +24,8 @@ from ._compat import Interval, SkorchOverrides, StrOptions, skorch_partial_fit
 from ._docstrings import SHARED_DOC, THRESHOLD_DOC
 from ._params import ParamsMixin
 from ._data_hooks import DataHooksMixin
-from ._training import fit_input_scaling, resolved_epochs, restore_fitted_state
+from ._training import (AUTO_BATCH_SIZES, fit_input_scaling, resolved_budget,
+                        restore_fitted_state)
 from ._validation import validate_sample_weight, validate_training_data
 from .data import BatchIterator, TabularDataset
 from .decision import BinaryDecisionMixin, DecisionMixin
@@ -43,7 +44,8 @@ _FITTED = ("classes_inferred_", "class_counts_", "class_weight_", "n_features_in
            "feature_names_in_", "train_sampler_", "difficulty_", "pseudo_labels_",
            "pseudo_label_mask_", "pseudo_confidence_", "pretrain_history_",
            "classifier_norms_", "member_rng_states_", "member_rows_", "member_valid_rows_",
-           "member_best_epochs_", "n_members_", "max_epochs_", "torch_threads_")
+           "member_best_epochs_", "n_members_", "max_epochs_", "batch_size_",
+           "torch_threads_")
 
 
 class _ImbalancedNetMixin(MembersMixin, DataHooksMixin, ParamsMixin, SkorchOverrides):
@@ -161,7 +163,7 @@ class _ImbalancedNetMixin(MembersMixin, DataHooksMixin, ParamsMixin, SkorchOverr
                 self._streaming_counts = getattr(self, "class_counts_", np.zeros(
                     len(self.classes_), dtype=np.int64))
             with seeded(self.random_state, 0 if cold else len(self.history_)), \
-                    self._on_device(), resolved_epochs(self, X.shape[0]):
+                    self._on_device(), resolved_budget(self, X.shape[0]):
                 self._fit_stages(X, y, codes, labeled, sample_weight, cold, strategy,
                                  **fit_params)
             warn_about_fit(self, auto_budget=self.max_epochs == "auto")
@@ -197,7 +199,9 @@ class _ImbalancedNetMixin(MembersMixin, DataHooksMixin, ParamsMixin, SkorchOverr
         if self.torch_threads != "auto":
             return self.torch_threads
         n_parameters = sum(p.numel() for p in self.module_.parameters())
-        batch_size = self.batch_size if self.batch_size != -1 else 1_000_000
+        batch_size = (getattr(self, "batch_size_", AUTO_BATCH_SIZES[0])
+                      if self.batch_size == "auto" else self.batch_size)
+        batch_size = 1_000_000 if batch_size == -1 else batch_size
         return auto_threads(n_parameters, batch_size)
 
     def _compute_threads(self):
@@ -306,7 +310,7 @@ class ImbalancedNetClassifier(_ImbalancedNetMixin, DecisionMixin, NeuralNetClass
                  torch_threads="auto", unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, classes=None,
                  criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs="auto",
-                 batch_size=128, iterator_train=BatchIterator, iterator_valid=BatchIterator,
+                 batch_size="auto", iterator_train=BatchIterator, iterator_valid=BatchIterator,
                  dataset=TabularDataset, train_split=ValidSplit(5, stratified=True),
                  device="cpu", verbose=0, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
@@ -351,7 +355,7 @@ class ImbalancedNetBinaryClassifier(_ImbalancedNetMixin, BinaryDecisionMixin,
                  torch_threads="auto", unlabeled=None, pseudo_threshold=0.9,
                  pseudo_cap="proportional", pretrain=None, pretrain_epochs=20, threshold=0.5,
                  classes=None, criterion=None, optimizer=torch.optim.Adam, lr=1e-3,
-                 max_epochs="auto", batch_size=128, iterator_train=BatchIterator,
+                 max_epochs="auto", batch_size="auto", iterator_train=BatchIterator,
                  iterator_valid=BatchIterator, dataset=TabularDataset,
                  train_split=ValidSplit(5, stratified=True), device="cpu", verbose=0,
                  **kwargs):

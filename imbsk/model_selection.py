@@ -175,7 +175,7 @@ def _train_batch(template, jobs, X, y, folds):
     with seeded(_stack_seed(members)):
         trained = train_members(
             X_all, codes_all, members, link=first.probability_link,
-            make_optimizer=first.make_optimizer, batch_size=first.batch_size,
+            make_optimizer=first.make_optimizer, batch_size=first.batch_size_,
             max_epochs=epochs, device=resolve_device(first.device))
     for shell, index in zip(shells, owned):
         with torch.no_grad():
@@ -213,7 +213,8 @@ class _BatchedSearchMixin:
         """Group the (candidate, fold) members into stacks: a list of job lists.
 
         Members of one stack share everything but the vectorised parameters, and train the
-        same number of epochs (``max_epochs="auto"`` resolves per fold size).
+        same number of epochs in batches of the same size (``max_epochs="auto"`` and
+        ``batch_size="auto"`` resolve per fold size).
         """
         groups = {}
         for params in self._candidates:
@@ -224,8 +225,9 @@ class _BatchedSearchMixin:
             trained = {k: v for k, v in params.items() if k not in _PREDICTION_ONLY}
             width = estimator.members_per_fit()
             for fold, train in enumerate(folds):
-                epochs = estimator.training_epochs(len(train))
-                groups.setdefault((signature, epochs), []).append((trained, fold, width))
+                budget = (estimator.training_epochs(len(train)),
+                          estimator.training_batch_size(len(train)))
+                groups.setdefault((signature, budget), []).append((trained, fold, width))
         n_tasks = max(1, joblib.effective_n_jobs(self.n_jobs))
         batches = []
         for jobs in groups.values():

@@ -8,6 +8,7 @@ validation, which cost a third of a small fit's time.
 """
 
 import contextlib
+import textwrap
 import warnings
 
 import numpy as np
@@ -366,10 +367,15 @@ def training_summary(net):
     --------
     >>> from types import SimpleNamespace
     >>> net = SimpleNamespace(n_members_=5, member_sampling="cross_fit", max_epochs_=50,
-    ...                       max_epochs="auto", torch_threads_=1, n_members="auto")
-    >>> print(training_summary(net))  # doctest: +ELLIPSIS
-    Training 5 cross-fitted members (n_members='auto'), 50 epochs (max_epochs='auto'), 1 ...
+    ...                       max_epochs="auto", batch_size_=128, batch_size="auto",
+    ...                       torch_threads_=1, n_members="auto")
+    >>> print(training_summary(net))  # doctest: +NORMALIZE_WHITESPACE
+    Training 5 cross-fitted members (n_members='auto'), 50 epochs (max_epochs='auto') of
+    128-row batches (batch_size='auto'), 1 torch thread.
     """
+    # during a fit the requested values are set aside (the net holds the resolved ones)
+    requested = getattr(net, "_requested_budget", {"max_epochs": net.max_epochs,
+                                                   "batch_size": net.batch_size})
     members = getattr(net, "n_members_", 1)
     kind = {"cross_fit": "cross-fitted members", "shuffle": "members",
             "bootstrap": "bootstrapped members",
@@ -379,8 +385,10 @@ def training_summary(net):
     threads = getattr(net, "torch_threads_", None)
     threads = ("torch's threads" if threads is None
                else f"{threads} torch thread{'s' if threads > 1 else ''}")
-    return (f"Training {what} (n_members={net.n_members!r}), {net.max_epochs_} epochs "
-            f"(max_epochs={net.max_epochs!r}), {threads}.")
+    return textwrap.fill(
+        f"Training {what} (n_members={net.n_members!r}), {net.max_epochs_} epochs "
+        f"(max_epochs={requested['max_epochs']!r}) of {net.batch_size_}-row batches "
+        f"(batch_size={requested['batch_size']!r}), {threads}.", width=100)
 
 
 class CompactPrintLog(PrintLog):

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.dataset import ValidSplit
 
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
-from imbsk._training import auto_epochs
+from imbsk._training import auto_batch_size, auto_epochs
 from imbsk.devices import torch_threads
 from imbsk.modules import MLP, FeatureScaling, feature_scaling, robust_scaling_params
 from imbsk.rebalance import ClassifierRetraining
@@ -103,9 +103,37 @@ def test_auto_epochs_follow_the_step_budget():
     assert auto_epochs(1500, 128, split) == 50  # 1200 rows: 10 steps per epoch, 500 steps
     assert auto_epochs(1500, 128, split, 1000) == 100
     assert auto_epochs(200, 128, split, 1000) == 500  # 160 rows: 2 steps
-    assert auto_epochs(1_000_000, 128, None, 1000) == 30  # at least 30 epochs
+    assert auto_epochs(10_000, 128, None, 1000) == 30  # at least 30 epochs
     assert auto_epochs(10, 128, None, 10_000) == 1000  # at most 1000
     assert auto_epochs(500, -1, None, 300) == 300
+    # a large table: at most 500,000 rows seen per network, at least 5 epochs
+    assert auto_epochs(20_000, 256, None) == 25
+    assert auto_epochs(60_000, 512, None) == 9
+    assert auto_epochs(1_000_000, 1024, None) == 5
+
+
+def test_auto_batch_size_keeps_small_tables_at_128_and_grows_in_powers_of_two():
+    assert [auto_batch_size(n) for n in (10, 16_384, 16_385, 40_000, 60_000, 10**7)] == [
+        128, 128, 256, 512, 512, 1024]
+
+
+def test_the_budget_resolves_per_fit_and_stays_auto():
+    features, labels = make_classification(25_000, n_features=6, weights=[0.9],
+                                           random_state=0)
+    clf = ImbalancedNetClassifier(n_members=2, max_epochs=1, random_state=0)
+    clf.fit(features.astype(np.float32), labels)  # each member: 12,500 rows
+    assert (clf.batch_size, clf.batch_size_) == ("auto", 128)
+    first = clf.history[-1]["batches"][0]
+    assert first["train_batch_size"] == 128
+    clf.set_params(n_members=5, member_sampling="cross_fit")
+    clf.fit(features.astype(np.float32), labels)  # each member: 20,000 rows
+    assert (clf.batch_size, clf.batch_size_) == ("auto", 256)
+    assert clf.history[-1]["batches"][0]["train_batch_size"] == 256
+    clf.set_params(max_epochs="auto")  # 500,000 rows seen: 25 epochs, not 30
+    assert (clf.training_epochs(25_000), clf.training_batch_size(25_000)) == (25, 256)
+    assert clf.get_params()["batch_size"] == "auto"
+    clf.set_params(batch_size=64, max_epochs=1).fit(features[:2000], labels[:2000])
+    assert clf.batch_size_ == 64
 
 
 def test_max_epochs_auto_trains_the_resolved_epochs_and_stays_auto():

@@ -54,6 +54,10 @@ def test_verbose_table_fits_a_100_column_terminal(capsys):
     widths = [len(line) for line in printed.splitlines() if line.strip()]
     assert widths and max(widths) <= 100
     assert "valid_bacc" in printed and "valid_recall" not in printed
+    # the summary line says what was asked and what it resolved to
+    summary = " ".join(printed.split("\n  epoch")[0].split())
+    assert summary == ("Training one network (n_members=1), 3 epochs (max_epochs=3) of "
+                       "128-row batches (batch_size='auto'), 1 torch thread.")
     # the hidden columns are still recorded
     assert {f"valid_recall_{c}" for c in range(10)} <= set(clf.history[-1])
 

@@ -7,8 +7,9 @@ stack (:mod:`imbsk.model_selection`) uses only the documented member protocol:
 
 * :meth:`MembersMixin.stacking_key` -- what members of one stack must share (None: this
   estimator cannot be a stacked member);
-* :meth:`MembersMixin.members_per_fit` and :meth:`MembersMixin.training_epochs` -- how
-  many networks a fit trains, and for how many epochs on a given number of rows;
+* :meth:`MembersMixin.members_per_fit`, :meth:`MembersMixin.training_epochs` and
+  :meth:`MembersMixin.training_batch_size` -- how many networks a fit trains, for how many
+  epochs and in batches of how many rows, on a given number of rows;
 * :meth:`MembersMixin.plan_members` -- set up a fit of these parameters on these rows
   without training it, and describe its members (rows, initial weights, random stream,
   loss) as :class:`~imbsk.engine.train.MemberSpec` s;
@@ -189,6 +190,12 @@ class MembersMixin:
         """The epochs a fit on ``n_rows`` rows trains (``max_epochs="auto"`` resolved)."""
         from .._training import epochs_for  # noqa: PLC0415 (import cycle)
         return epochs_for(self, n_rows)
+
+    def training_batch_size(self, n_rows):
+        """The batch size a fit on ``n_rows`` rows trains with (``batch_size="auto"``
+        resolved)."""
+        from .._training import batch_size_for  # noqa: PLC0415 (import cycle)
+        return batch_size_for(self, n_rows)
 
     def plan_members(self, X, y):
         """Set up a fit on ``(X, y)`` without training it; the members it would train.
