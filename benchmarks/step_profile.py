@@ -7,8 +7,9 @@ then the pieces of one step of the same stacked network, each alone, in a loop o
 backward pass, the optimizer step; and the per-epoch validation (skorch's validation pass
 over the out-of-fold rows and the scoring callbacks) from the history's epoch times. The
 arithmetic of a step (6 flops per multiply-add of the 8-64-64-2 MLP and its shortcut, 5
-members x 128 rows) is set beside it at the stacked matrix-product rate of
-``benchmarks/batched_search.py``.
+members x 128 rows) is set beside it at the rate of the same stacked matrix products
+(``benchmarks/batched_search.py``'s ``stacked_rate``, five members, one thread) measured
+in the same run.
 
     python benchmarks/step_profile.py
 """
@@ -19,6 +20,7 @@ import time
 import numpy as np
 import torch
 
+from batched_search import stacked_rate
 from imbsk import ImbalancedNetClassifier
 from imbsk.datasets import load_keel
 
@@ -71,6 +73,7 @@ def main():
                   "forward + loss": median_ms(loss),
                   "forward + loss + backward": median_ms(backward),
                   "whole step (+ optimizer)": median_ms(full_step)}
+        rate = stacked_rate(5, n_features, 2, repeats=400)  # one thread, as the fit
     durations = np.array(clf.history[:, "dur"])
     per_step_fit_ms = fit_s / train_batches * 1e3
     multiply_adds = n_features * 64 + 64 * 64 + 64 * 2 + n_features * 2
@@ -81,7 +84,8 @@ def main():
         "epoch_s_median": round(float(np.median(durations)), 4),
         "pieces_ms": {k: round(v, 3) for k, v in pieces.items()},
         "step_mflop": round(flops / 1e6, 2),
-        "arithmetic_ms_at_50_gflops": round(flops / 50e9 * 1e3, 3)}, indent=1))
+        "stacked_baddbmm_gflops_one_thread": round(rate / 1e9, 1),
+        "arithmetic_ms": round(flops / rate * 1e3, 3)}, indent=1))
 
 
 if __name__ == "__main__":
