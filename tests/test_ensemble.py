@@ -10,6 +10,7 @@ from sklearn.datasets import make_classification
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk.ensemble import (MemberStreams, StackedLoss, StackedMLP, draw_member_rows,
                             ensemble_logits, fast_dropout, member_seeds)
+from imbsk.engine.dropout import keep_scale
 from imbsk.modules import MLP
 from imbsk.rebalance import check_rebalance
 
@@ -131,12 +132,16 @@ def test_stacked_mlp_members_are_the_stacked_networks():
 
 def test_fast_dropout_rate_and_scale():
     torch.manual_seed(0)
-    for p in (0.1, 0.5):
-        out = fast_dropout(torch.ones(400_000), p)
-        assert abs(float((out == 0).float().mean()) - p) < 0.003
-        assert torch.allclose(out[out != 0], torch.tensor(1 / (1 - p)))
+    for p in (0.1, 0.3, 0.5, 0.9):
+        out = fast_dropout(torch.ones(800_000), p)
+        # the rate is p to within 1/512, and the mean output the input
+        assert abs(round(p * 256) / 256 - p) <= 1 / 512
+        assert abs(float((out == 0).float().mean()) - round(p * 256) / 256) < 0.002
+        assert abs(float(out.mean()) - 1.0) < 0.005
+        assert torch.allclose(out[out != 0], torch.tensor(keep_scale(p)))
     x = torch.randn(10)
     assert fast_dropout(x, 0.5, training=False) is x
+    assert torch.equal(fast_dropout(x, 0.001), x)  # under 1/512: nothing dropped
 
 
 def test_member_streams_are_independent_of_each_other():

@@ -3,7 +3,8 @@
 One concern per module:
 
 * :mod:`~imbsk.engine.layers` -- stacked linear layers and the stacked MLP (a single
-  network is a stack of one);
+  network is a stack of one); :mod:`~imbsk.engine.fused` -- its training forward as one
+  autograd node; :mod:`~imbsk.engine.dropout` -- dropout masks from random bytes;
 * :mod:`~imbsk.engine.loss` -- the per-member loss (member k's gradient is its own
   loss's);
 * :mod:`~imbsk.engine.members` -- member seeds, rows and the out-of-fold validation data;
@@ -12,8 +13,9 @@ One concern per module:
 * :mod:`~imbsk.engine.train` -- members whose losses differ (a search's candidates).
 """
 
+from .dropout import fast_dropout
 from .layers import (StackedDropout, StackedFeatureScaling, StackedLinear, StackedMLP,
-                     ensemble_logits, fast_dropout)
+                     ensemble_logits)
 from .loss import StackedLoss, member_loss_sum
 from .members import (MEMBER_SAMPLINGS, OutOfFoldDataset, cross_fit_folds, draw_member_rows,
                       fold_of_row, member_seeds, stacked_mlp)

@@ -7,13 +7,15 @@ forward keeps one buffer per hidden layer (the matrix product's output, rectifie
 dropped in place) and the backward writes the gradients with the same matrix products and
 one masking kernel per layer, from the saved activations alone.
 
-The masks are the ones :func:`~imbsk.engine.layers.fast_dropout` draws (same random words
+The masks are the ones :func:`~imbsk.engine.dropout.fast_dropout` draws (same random words
 in the same order, same rule), and the activations the same floats, so a step equals the
 layer-by-layer step but for the rounding of the weight gradients' matrix products.
 """
 
 import torch
 from torch.autograd.function import once_differentiable
+
+from .dropout import drawn_bytes, keep_scale, keep_threshold
 
 __all__ = ["stacked_mlp_training_logits"]
 
@@ -40,7 +42,7 @@ def stacked_mlp_training_logits(scaled, params, dropout, n_hidden, shortcut):
     logits : Tensor of shape (K, N, C)
         The values of the layer-by-layer training forward of
         :class:`~imbsk.engine.layers.StackedMLP` (ReLU, then dropout with
-        :func:`~imbsk.engine.layers.fast_dropout`'s masks from the same random words).
+        :func:`~imbsk.engine.dropout.fast_dropout`'s masks from the same random words).
     """
     return _StackedMLPTraining.apply(scaled, float(dropout), n_hidden, shortcut, *params)
 
@@ -50,15 +52,12 @@ def _drop_(hidden, p):
     hidden.relu_()
     if not p:
         return hidden
-    n = hidden.numel()
-    words = torch.empty(-(-n // 4), dtype=torch.int64, device=hidden.device).random_(
-        -2**63, None)
-    draws = words.view(torch.int16)[:n].view(hidden.shape).to(hidden.dtype)
-    # kept where the 16-bit draw is at least round(p * 2**16) - 2**15 (integers: above
-    # that minus a half); threshold_backward(x, d, t) is x where d > t, else 0
+    draws = drawn_bytes(hidden).to(hidden.dtype)
+    # kept where the byte is at least the threshold (integers: above it minus a half);
+    # threshold_backward(x, d, t) is x where d > t, else 0
     torch.ops.aten.threshold_backward.grad_input(
-        hidden, draws, round(p * 65536) - 32768 - 0.5, grad_input=hidden)
-    return hidden.mul_(1.0 / (1.0 - p))
+        hidden, draws, keep_threshold(p) - 0.5, grad_input=hidden)
+    return hidden.mul_(keep_scale(p))
 
 
 class _StackedMLPTraining(torch.autograd.Function):
@@ -99,7 +98,7 @@ class _StackedMLPTraining(torch.autograd.Function):
         linear_grads(2 * n_hidden, grad, grad_t, activations[-1])
         if ctx.shortcut:
             linear_grads(len(params) - 2, grad, grad_t, activations[0])
-        scale = 1.0 / (1.0 - ctx.p)
+        scale = keep_scale(ctx.p) if ctx.p else 1.0
         grad_hidden = torch.bmm(grad, params[2 * n_hidden])
         for layer in range(n_hidden - 1, -1, -1):
             # through dropout and ReLU: the saved output is positive exactly where the

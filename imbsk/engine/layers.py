@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..modules import MLP, FeatureScaling, feature_scaling, wide_and_deep_logits
+from .dropout import fast_dropout
 from .fused import stacked_mlp_training_logits
 
 __all__ = ["StackedDropout", "StackedFeatureScaling", "StackedLinear", "StackedMLP",
-           "ensemble_logits", "fast_dropout"]
+           "ensemble_logits"]
 
 
 def ensemble_logits(member_logits, link):
@@ -105,32 +106,9 @@ class StackedLinear(nn.Module):
         return torch.baddbmm(self.bias.unsqueeze(1), X, self.weight.transpose(1, 2))
 
 
-def fast_dropout(X, p, training=True):
-    """Inverted dropout whose mask comes from 64-bit random words, 16 bits per entry.
-
-    ``torch.dropout`` draws one Bernoulli variable per entry; on the wide activations of
-    K stacked members that dominated a step on a CPU. Here four entries share one
-    64-bit draw: an entry is kept when its 16-bit slice is at least ``round(p * 2**16)``
-    (counted from the slice's minimum), so the drop rate is ``p`` to within ``2**-17``.
-
-    Examples
-    --------
-    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
-    <...>
-    >>> kept = fast_dropout(torch.ones(100_000), 0.25)
-    >>> round(float((kept == 0).float().mean()), 2), round(float(kept.max()), 4)
-    (0.25, 1.3333)
-    """
-    if not training or p == 0:
-        return X
-    n = X.numel()
-    words = torch.empty(-(-n // 4), dtype=torch.int64, device=X.device).random_(-2**63, None)
-    keep = words.view(torch.int16)[:n].view(X.shape) >= round(p * 65536) - 32768
-    return X * keep.to(X.dtype).mul_(1.0 / (1.0 - p))
-
-
 class StackedDropout(nn.Dropout):
-    """``nn.Dropout`` with the mask of :func:`fast_dropout` (same ``p``, same scaling).
+    """``nn.Dropout`` with the masks of :func:`~imbsk.engine.dropout.fast_dropout` (the
+    drop rate ``p`` to within 1/512, the expected output equal to the input).
 
     Examples
     --------

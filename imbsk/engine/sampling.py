@@ -4,6 +4,8 @@ Each member draws its data order from its own stream (:class:`MemberStreams`), e
 as a fit seeded like it would draw it, whatever the other members do.
 """
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -39,19 +41,38 @@ class MemberStreams:
     def __init__(self, states):
         self.states = states  # updated in place: the caller's list follows the streams
 
+    @contextlib.contextmanager
     def member(self, k):
-        streams = self
+        outer = torch.get_rng_state()
+        torch.set_rng_state(self.states[k])
+        try:
+            yield
+        finally:
+            self.states[k] = torch.get_rng_state()
+            torch.set_rng_state(outer)
 
-        class _Member:
-            def __enter__(self):
-                self.outer = torch.get_rng_state()
-                torch.set_rng_state(streams.states[k])
+    def each(self, draw):
+        """``[draw(k) for k in members]``, member k's call drawing from member k's stream
+        (the outer state saved and restored once, not once per member).
 
-            def __exit__(self, *exc):
-                streams.states[k] = torch.get_rng_state()
-                torch.set_rng_state(self.outer)
-
-        return _Member()
+        Examples
+        --------
+        >>> state = torch.manual_seed(1).get_state()
+        >>> streams = MemberStreams([state.clone(), state.clone()])
+        >>> a, b = streams.each(lambda k: torch.rand(1))
+        >>> bool(a == b)
+        True
+        """
+        outer = torch.get_rng_state()
+        try:
+            drawn = []
+            for k, state in enumerate(self.states):
+                torch.set_rng_state(state)
+                drawn.append(draw(k))
+                self.states[k] = torch.get_rng_state()
+            return drawn
+        finally:
+            torch.set_rng_state(outer)
 
 
 def _shuffled(n, sampler=None):
@@ -102,12 +123,10 @@ class MemberBatchIterator:
         return -(-self._n // self.batch_size)
 
     def __iter__(self):
-        orders = []
-        for k, rows in enumerate(self.member_rows):
-            with self.streams.member(k):
-                order = _shuffled(len(rows), self.sampler).numpy()
-            positions = order if self.sampler is not None else rows[order]
-            orders.append(positions[:self._n])
+        orders = self.streams.each(
+            lambda k: _shuffled(len(self.member_rows[k]), self.sampler).numpy())
+        orders = [(order if self.sampler is not None else rows[order])[:self._n]
+                  for order, rows in zip(orders, self.member_rows)]
         index = torch.as_tensor(np.stack(orders), dtype=torch.long)
         if self._rows is not None:
             index = self._rows[index]

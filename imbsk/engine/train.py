@@ -200,16 +200,20 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
     best = np.full(k, np.inf)
     best_epochs = np.full(k, max_epochs, dtype=int)
     kept = None
+    # 1 where member j visits a row in an epoch's column, 0 in the padding
+    visited = (torch.arange(int(visits.max()), device=device)
+               < torch.as_tensor(visits, device=device)[:, None]).float()
     module.train()
     for epoch in range(max_epochs):
         width = int(visits.max())  # the last step is as wide as the longest remainder
+        orders = streams.each(lambda j: _shuffled(int(sizes[j]))[:int(visits[j])])
         index = torch.zeros(k, width, dtype=torch.long, device=device)
-        weight = torch.zeros(k, width, device=device)
-        for j in range(k):
-            with streams.member(j):
-                order = _shuffled(int(sizes[j])).to(device)[:int(visits[j])]
+        weight = visited.clone()
+        for j, order in enumerate(orders):
+            order = order.to(device)
             index[j, :len(order)] = rows[j][order]
-            weight[j, :len(order)] = 1.0 if row_weights[j] is None else row_weights[j][order]
+            if row_weights[j] is not None:
+                weight[j, :len(order)] = row_weights[j][order]
         epoch_loss = torch.zeros(k, device=device)
         for step in range(n_steps):
             cols = slice(step * batch, (step + 1) * batch)
