@@ -146,9 +146,11 @@ def main():
                           "median_batched_over_arithmetic": round(float(np.median(over)), 2),
                           "median_speedup": round(float(np.median(ratios)), 2)}))
     for n in [int(v) for v in args.curve.split(",") if v]:
+        rate = stacked_rate(400, X.shape[1], 2, repeats=40)  # this point's rate
         tb, _ = run(BatchedGridSearchCV, estimator, grid(n), X, y, cv)
         arithmetic = training_flops(n, X, y, cv, args.epochs) / rate
         row = {"candidates": n, "fits": 5 * n, "batched_s": round(tb, 2),
+               "stacked_baddbmm_gflops": round(rate / 1e9, 1),
                "arithmetic_s": round(arithmetic, 2),
                "batched_over_arithmetic": round(tb / arithmetic, 2)}
         if n <= args.sequential_up_to:
