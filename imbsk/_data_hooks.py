@@ -8,8 +8,8 @@ and, for cross-fitted members, the out-of-fold rows as the validation data.
 
 from skorch.utils import is_dataset
 
-from ._training import (encode_validation, out_of_fold_validation, prepare_training,
-                        replace_training_rows, split_with_hints)
+from ._training import (auto_batch_size, encode_validation, out_of_fold_validation,
+                        prepare_training, replace_training_rows, split_with_hints)
 from .data import TabularDataset, dataset_targets
 from .scoring import check_validation_coverage
 
@@ -68,14 +68,18 @@ class DataHooksMixin:
             return self.iterator_valid(dataset, **params)
         params = self.get_params_for("iterator_train")
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
+        # a fit has resolved "auto"; a training pass outside one (forward(training=True))
+        # resolves it for this dataset
+        batch_size = (auto_batch_size(len(dataset)) if self.batch_size == "auto"
+                      else self.batch_size)
         if self._stacked_members() > 1:
-            return self._member_batches(dataset, params.get("batch_size", self.batch_size),
+            return self._member_batches(dataset, params.get("batch_size", batch_size),
                                         sampler)
         if sampler is not None:
             params.setdefault("sampler", sampler)
         else:
             params.setdefault("shuffle", True)
-        params.setdefault("batch_size", self.batch_size)
+        params.setdefault("batch_size", batch_size)
         if params["batch_size"] == -1:
             params["batch_size"] = len(dataset)
         return self.iterator_train(dataset, **params)
