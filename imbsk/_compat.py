@@ -25,11 +25,16 @@ __all__ = [
     "SkorchOverrides",
     "StrOptions",
     "check_sample_weight",
+    "is_compiling",
     "safe_indexing",
     "skorch_partial_fit",
     "uncompiled",
     "validate_parameter_constraints",
 ]
+
+
+#: Whether ``torch.compile`` is tracing the caller (public from torch 2.3; before, dynamo's).
+is_compiling = getattr(torch.compiler, "is_compiling", None) or torch._dynamo.is_compiling
 
 
 def uncompiled(module):

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._compat import is_compiling
 from ..modules import MLP, FeatureScaling, feature_scaling, wide_and_deep_logits
 from .dropout import fast_dropout
 from .fused import stacked_mlp_training_logits
@@ -314,7 +315,7 @@ class StackedMLP(nn.Module):
         (:mod:`~imbsk.engine.fused`): training with gradients, outside ``torch.compile``,
         ReLU activations, float32/64 weights, no hooks, an input needing no gradient."""
         if not (self.training and torch.is_grad_enabled()) or X.requires_grad \
-                or torch.compiler.is_compiling() \
+                or is_compiling() \
                 or self.output.weight.dtype not in (torch.float32, torch.float64):
             return False
         layers = [self, self.hidden, *self.hidden, self.output]
