@@ -139,8 +139,8 @@ default="cross_fit"
         (:func:`imbsk._training.auto_epochs`): 30 epochs give a 200-row table a few dozen
         steps and a 100,000-row table thousands. Unless a network would then see more
         than 500,000 rows: a large table trains that many rows' worth of epochs, at least
-        5 (on 100,000 rows, 9 epochs; more still gain a little balanced accuracy, at several
-        times the fit time: pass a number). With cross-fitted members each member keeps
+        5 (75,000 rows passed to fit: 9 epochs of 512-row batches; more epochs still gain
+        a little balanced accuracy, at several times the fit time: pass a number). With cross-fitted members each member keeps
         its best epoch. A warning says when the validation loss was still falling clearly
         at the end.
     batch_size : int >= 1, -1 or "auto", default="auto"
