@@ -31,7 +31,8 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
     "reset_modules": ("matplotlib",),
 }
-autodoc_default_options = {"members": False}
+# members only where a directive lists them (`:members: fit, predict, ...`)
+autodoc_default_options = {}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False

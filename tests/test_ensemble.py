@@ -130,6 +130,23 @@ def test_stacked_mlp_members_are_the_stacked_networks():
         StackedMLP.from_members([MLP(5, 3, (8,), batch_norm=True)])
 
 
+@pytest.mark.parametrize("n_outputs", [3, 1])
+def test_out_of_fold_rows_are_each_predicted_by_their_member_alone(n_outputs):
+    torch.manual_seed(0)
+    stacked = StackedMLP.from_members(
+        [MLP(8, n_outputs, (16,)) for _ in range(5)]).eval()
+    x = torch.randn(103, 8)
+    member = torch.randint(0, 5, (103,))
+    member[:7] = 4  # uneven folds: the block is padded
+    every = stacked.member_logits(x)  # every member on every row
+    expected = every[member, torch.arange(103)]
+    got = stacked(x, member=member)
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)  # float64 evaluation
+    one = torch.zeros(4, dtype=torch.long)  # members without rows
+    torch.testing.assert_close(stacked(x[:4], member=one), every[0, :4], rtol=0, atol=1e-12)
+
+
 def test_fast_dropout_rate_and_scale():
     torch.manual_seed(0)
     for p in (0.1, 0.3, 0.5, 0.9):
