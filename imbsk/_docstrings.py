@@ -140,9 +140,9 @@ default="cross_fit"
         steps and a 100,000-row table thousands. Unless a network would then see more
         than 500,000 rows: a large table trains that many rows' worth of epochs, at least
         5 (75,000 rows passed to fit: 9 epochs of 512-row batches; more epochs still gain
-        a little balanced accuracy, at several times the fit time: pass a number). With cross-fitted members each member keeps
-        its best epoch. A warning says when the validation loss was still falling clearly
-        at the end.
+        a little balanced accuracy, at several times the fit time: pass a number). With
+        cross-fitted members each member keeps its best epoch. A warning says when the
+        validation loss was still falling clearly at the end.
     batch_size : int >= 1, -1 or "auto", default="auto"
         Rows per training batch (-1: all rows in one batch). ``"auto"``: 128 up to
         16,384 training rows per network, then the smallest power of two up to 1,024 that
