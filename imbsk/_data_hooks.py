@@ -8,7 +8,7 @@ and, for cross-fitted members, the out-of-fold rows as the validation data.
 
 from skorch.utils import is_dataset
 
-from ._training import (auto_batch_size, encode_validation, out_of_fold_validation,
+from ._training import (batch_size_for, encode_validation, out_of_fold_validation,
                         prepare_training, replace_training_rows, split_with_hints)
 from .data import TabularDataset, dataset_targets
 from .scoring import check_validation_coverage
@@ -70,8 +70,7 @@ class DataHooksMixin:
         sampler = getattr(self, "train_sampler_", None)  # set when the split was made
         # a fit has resolved "auto"; a training pass outside one (forward(training=True))
         # resolves it for this dataset
-        batch_size = (auto_batch_size(len(dataset)) if self.batch_size == "auto"
-                      else self.batch_size)
+        batch_size = batch_size_for(self, len(dataset))
         if self._stacked_members() > 1:
             return self._member_batches(dataset, params.get("batch_size", batch_size),
                                         sampler)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from torch import nn
 
-from ._training import auto_batch_size
+from ._training import batch_size_for
 from .data import BatchIterator, TabularDataset
 from .modules import output_layer
 
@@ -236,7 +236,7 @@ def pretraining_stage(net, X):
     history = pretrain_features(
         encoder, output_layer(net.module_).in_features, X, net.pretrain,
         epochs=net.pretrain_epochs,
-        batch_size=auto_batch_size(len(X)) if net.batch_size == "auto" else net.batch_size,
+        batch_size=batch_size_for(net, len(X)),
         lr=net.lr,
         optimizer=net.optimizer, device=net.device, verbose=net.verbose)
     if len(history) < net.pretrain_epochs:

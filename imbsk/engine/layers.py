@@ -258,11 +258,29 @@ class StackedMLP(nn.Module):
         >>> both.n_members, bool(torch.equal(both.output.weight[2], b.output.weight[0]))
         (3, True)
         """
-        first = stacks[0]
-        whole = first.select(np.zeros(sum(s.n_members for s in stacks), dtype=np.int64))
-        states = [s.state_dict() for s in stacks]
-        whole.load_state_dict({name: torch.cat([state[name] for state in states])
-                               for name in states[0]})
+        return cls.gather([(s, k) for s in stacks for k in range(s.n_members)])
+
+    @classmethod
+    def gather(cls, parts):
+        """One stack of the members ``parts``: ``(stack, position)`` pairs (StackedMLPs of
+        one architecture), in order; each stack's weights are read once.
+
+        Examples
+        --------
+        >>> a = StackedMLP(3, 3, 2, (4,))
+        >>> part = StackedMLP.gather([(a, 2), (a, 0)])
+        >>> part.n_members, bool(torch.equal(part.output.weight[0], a.output.weight[2]))
+        (2, True)
+        """
+        states = {}
+        for stack, _ in parts:
+            if id(stack) not in states:
+                states[id(stack)] = stack.state_dict()
+        first = parts[0][0]
+        whole = first.select(np.zeros(len(parts), dtype=np.int64))
+        whole.load_state_dict({
+            name: torch.cat([states[id(stack)][name][k:k + 1] for stack, k in parts])
+            for name in states[id(first)]})
         return whole
 
     def select(self, members):

@@ -237,21 +237,9 @@ def train_members(X, codes, members, *, link, make_optimizer=None, batch_size=12
 def _stack_of(members, link):
     """One stack of the members' initial networks, in order (a stack they share is read
     once, not split into stacks of one)."""
-    stacks, states = [], {}
-    for m in members:
-        if not isinstance(m.module, StackedMLP):
-            stacks.append((StackedMLP.from_members([m.module], link=link), 0))
-        else:
-            stacks.append((m.module, m.member))
-    first = stacks[0][0]
-    for stack, _ in stacks:
-        if id(stack) not in states:
-            states[id(stack)] = stack.state_dict()
-    whole = first.select(np.zeros(len(stacks), dtype=np.int64))
-    whole.load_state_dict({
-        name: torch.cat([states[id(stack)][name][k:k + 1] for stack, k in stacks])
-        for name in states[id(first)]})
-    return whole
+    return StackedMLP.gather([
+        (m.module, m.member) if isinstance(m.module, StackedMLP)
+        else (StackedMLP.from_members([m.module], link=link), 0) for m in members])
 
 
 def _keep_best(module, criterion, X, codes, valid_index, valid_mask, selecting, epoch, best,
