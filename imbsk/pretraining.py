@@ -236,7 +236,7 @@ def pretraining_stage(net, X):
     history = pretrain_features(
         encoder, output_layer(net.module_).in_features, X, net.pretrain,
         epochs=net.pretrain_epochs,
-        batch_size=batch_size_for(net, len(X)),
+        batch_size=batch_size_for(net, X.shape[0]),
         lr=net.lr,
         optimizer=net.optimizer, device=net.device, verbose=net.verbose)
     if len(history) < net.pretrain_epochs:
