@@ -11,7 +11,8 @@ The arithmetic: every member's training steps (candidates x folds x members, eac
 visiting its rows of the fold every epoch) at 6 flops per multiply-add of the MLP and its
 shortcut (forward + the two products of the backward pass), at the rate this machine
 reaches, in the same run, for a forward and backward of stacked ``torch.baddbmm`` s of the
-same shapes (all members of the stack, 128-row batches), measured before each pair.
+same shapes (all members of the stack, 128-row batches): the mean of the rates measured
+just before and just after each batched search.
 
     python benchmarks/batched_search.py --pairs 3                 # the 16-candidate target
     python benchmarks/batched_search.py --pairs 0 --curve 4,16,64,256 --sequential-up-to 16
@@ -120,11 +121,13 @@ def main():
         flops = training_flops(16, X, y, cv, args.epochs)
         ratios, over, rates = [], [], []
         for pair in range(args.pairs):
-            # the rate of this pair, measured just before its searches (a shared machine's
-            # rate drifts between minutes)
-            rates.append(stacked_rate(400, X.shape[1], 2, repeats=40))
-            arithmetic = flops / rates[-1]
+            # the rate of this pair: measured just before and just after its batched
+            # search (a shared machine's rate drifts between minutes), their mean
+            before = stacked_rate(400, X.shape[1], 2, repeats=40)
             tb, batched = run(BatchedGridSearchCV, estimator, grid(16), X, y, cv)
+            after = stacked_rate(400, X.shape[1], 2, repeats=40)
+            rates.append((before + after) / 2)
+            arithmetic = flops / rates[-1]
             tg, sequential = run(GridSearchCV, estimator, grid(16), X, y, cv)
             delta = np.abs(batched.cv_results_["mean_test_score"]
                            - sequential.cv_results_["mean_test_score"])
@@ -133,6 +136,7 @@ def main():
             print(json.dumps({
                 "pair": pair, "batched_s": round(tb, 2), "sequential_s": round(tg, 2),
                 "stacked_baddbmm_gflops": round(rates[-1] / 1e9, 1),
+                "gflops_before_after": [round(before / 1e9, 1), round(after / 1e9, 1)],
                 "arithmetic_s": round(arithmetic, 2), "batched_over_arithmetic":
                 round(tb / arithmetic, 2), "speedup": round(tg / tb, 2),
                 "best_score_batched": round(batched.best_score_, 4),
@@ -146,8 +150,9 @@ def main():
                           "median_batched_over_arithmetic": round(float(np.median(over)), 2),
                           "median_speedup": round(float(np.median(ratios)), 2)}))
     for n in [int(v) for v in args.curve.split(",") if v]:
-        rate = stacked_rate(400, X.shape[1], 2, repeats=40)  # this point's rate
+        before = stacked_rate(400, X.shape[1], 2, repeats=40)  # this point's rate:
         tb, _ = run(BatchedGridSearchCV, estimator, grid(n), X, y, cv)
+        rate = (before + stacked_rate(400, X.shape[1], 2, repeats=40)) / 2  # before, after
         arithmetic = training_flops(n, X, y, cv, args.epochs) / rate
         row = {"candidates": n, "fits": 5 * n, "batched_s": round(tb, 2),
                "stacked_baddbmm_gflops": round(rate / 1e9, 1),

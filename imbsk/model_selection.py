@@ -20,6 +20,7 @@ epoch on the rest of the fold, as in an ordinary fit of that candidate.
 """
 
 import hashlib
+import inspect
 import itertools
 import time
 
@@ -27,9 +28,10 @@ import joblib
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
-from sklearn.model_selection import GridSearchCV, ParameterGrid, ParameterSampler, \
-    RandomizedSearchCV, check_cv
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401 (public switch)
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, ParameterGrid, \
+    ParameterSampler, RandomizedSearchCV
 from sklearn.utils import indexable
 
 from ._compat import safe_indexing
@@ -38,7 +40,7 @@ from .devices import resolve_device, seeded
 from .engine import train_members
 from .engine.protocol import STACKED_PARAMETERS
 
-__all__ = ["BatchedGridSearchCV", "BatchedRandomizedSearchCV"]
+__all__ = ["BatchedGridSearchCV", "BatchedHalvingGridSearchCV", "BatchedRandomizedSearchCV"]
 
 #: Parameters the stacked engine varies per member (posthoc_tau and threshold only act on
 #: predictions: candidates differing in them share one trained member).
@@ -153,8 +155,11 @@ def _train_batch(template, jobs, X, y, folds):
     codes_all = None
     for params, fold in jobs:
         train = folds[fold]
-        shell, planned, codes = _member_shell(template, params, safe_indexing(X, train),
-                                              safe_indexing(y, train))
+        try:
+            shell, planned, codes = _member_shell(template, params, safe_indexing(X, train),
+                                                  safe_indexing(y, train))
+        except Exception:  # noqa: BLE001 (an ordinary fit reports it, as GridSearchCV does)
+            continue
         if X_all is None:
             X_all = torch.as_tensor(np.asarray(validate_features(shell, X), dtype=np.float32))
             codes_all = torch.zeros(len(X_all), dtype=torch.long)
@@ -170,6 +175,8 @@ def _train_batch(template, jobs, X, y, folds):
         shells.append(shell)
         members.extend(planned)
         kept.append((params, fold))
+    if not shells:
+        return []
     first = shells[0]
     epochs = first.max_epochs_  # resolved by the planned fit (the stack is grouped by it)
     with seeded(_stack_seed(members)):
@@ -200,16 +207,34 @@ def _chunks(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+class _FrozenSplits:
+    """The splits the members were trained on, handed to scikit-learn's evaluation (a
+    splitter drawing new rows per call, such as a halving rung's subsample, would not
+    give them again)."""
+
+    def __init__(self, splits):
+        self.splits = splits
+
+    def split(self, X=None, y=None, groups=None, **params):
+        return iter(self.splits)
+
+    def get_n_splits(self, X=None, y=None, groups=None, **params):
+        return len(self.splits)
+
+
 class _BatchedSearchMixin:
-    """``fit`` trains the stackable candidates first; scikit-learn's ``fit`` does the rest."""
+    """Each evaluation of candidates first trains the stackable ones in stacks; scikit-
+    learn's evaluation then finds them fitted."""
 
     def _all_candidates(self):
         raise NotImplementedError
 
-    def _run_search(self, evaluate_candidates):
-        evaluate_candidates(self._candidates)
+    def _searched_estimator(self):
+        """The user's estimator (during ``fit``, ``estimator`` is the stand-in)."""
+        estimator = self.estimator
+        return estimator.estimator if isinstance(estimator, _PrefittedEstimator) else estimator
 
-    def _batched_jobs(self, X, y, folds):
+    def _batched_jobs(self, candidates, X, y, folds):
         """Group the (candidate, fold) members into stacks: a list of job lists.
 
         Members of one stack share everything but the vectorised parameters, and train the
@@ -217,8 +242,8 @@ class _BatchedSearchMixin:
         ``batch_size="auto"`` resolve per fold size).
         """
         groups = {}
-        for params in self._candidates:
-            estimator = clone(self.estimator).set_params(**params)
+        for params in candidates:
+            estimator = clone(self._searched_estimator()).set_params(**params)
             signature = _stacking_signature(estimator)
             if signature is None:
                 continue
@@ -237,6 +262,51 @@ class _BatchedSearchMixin:
             batches += _chunks([(p, f) for p, f, _ in jobs], max(size, 1))
         return batches
 
+    def _train_stacks(self, candidates, X, y, splits, results):
+        """Train the stackable (candidate, fold) pairs; file them in ``results``.
+
+        Returns the seconds each candidate's fold took (None: an ordinary fit).
+        """
+        folds = [np.asarray(train) for train, _ in splits]
+        batches = self._batched_jobs(candidates, X, y, folds)
+        if self.verbose and batches:
+            n = sum(len(b) for b in batches)
+            print(f"Training {n} (candidate, fold) members in {len(batches)} stack(s)")
+        template = clone(self._searched_estimator())
+        out = joblib.Parallel(n_jobs=self.n_jobs,
+                              pre_dispatch=getattr(self, "pre_dispatch", "2*n_jobs"))(
+            joblib.delayed(_train_batch)(template, jobs, X, y, folds) for jobs in batches)
+        fold_keys = [_rows_key(safe_indexing(X, train)) for train in folds]
+        trained_times = {}
+        for (params, fold), fitted, seconds in itertools.chain.from_iterable(out):
+            trained_times[(_key(params), fold)] = seconds
+            for candidate in candidates:
+                trained = {k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY}
+                if _key(trained) == _key(params):
+                    results.fitted[(_key(candidate), fold_keys[fold])] = fitted
+        times = []
+        for candidate in candidates:
+            trained = _key({k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY})
+            per_fold = [trained_times.get((trained, f)) for f in range(len(folds))]
+            times.append(per_fold if all(t is not None for t in per_fold) else None)
+        return times
+
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        X, y, groups, results, times = self._search_data
+
+        def evaluate(candidate_params, cv=None, more_results=None, **kwargs):
+            candidate_params = list(candidate_params)
+            by_group = {} if groups is None else {"groups": groups}
+            splits = list((cv or self._checked_cv_orig).split(X, y, **by_group))
+            if results is not None:
+                times.extend(self._train_stacks(candidate_params, X, y, splits, results))
+            return evaluate_candidates(candidate_params, _FrozenSplits(splits),
+                                       more_results, **kwargs)
+
+        if "callback_ctx" in inspect.signature(super()._run_search).parameters:
+            return super()._run_search(evaluate, callback_ctx=callback_ctx)
+        return super()._run_search(evaluate)  # scikit-learn before callbacks
+
     def fit(self, X, y=None, **params):
         """Run the search: stacked training of the batchable candidates, then scikit-learn's.
 
@@ -252,56 +322,39 @@ class _BatchedSearchMixin:
         -------
         self
         """
-        self._candidates = list(self._all_candidates())
         X, y = indexable(X, y)
-        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y, params.get("groups")))
-        folds = [np.asarray(train) for train, _ in splits]
-        results = _FittedResults()
         extra = {k: v for k, v in params.items() if k != "groups"}
-        if not extra and not sp.issparse(X) and y is not None:
-            batches = self._batched_jobs(X, y, folds)
-            if self.verbose and batches:
-                n = sum(len(b) for b in batches)
-                print(f"Training {n} (candidate, fold) members in {len(batches)} stack(s)")
-            template = clone(self.estimator)
-            out = joblib.Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)(
-                joblib.delayed(_train_batch)(template, jobs, X, y, folds) for jobs in batches)
-            fold_keys = [_rows_key(safe_indexing(X, train)) for train in folds]
-            sharing = {}  # trained configuration -> the candidates it serves
-            for candidate in self._candidates:
-                trained = {k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY}
-                sharing.setdefault(_key(trained), []).append(_key(candidate))
-            for (params_, fold), fitted, seconds in itertools.chain.from_iterable(out):
-                for candidate_key in sharing[_key(params_)]:
-                    results.fitted[(candidate_key, fold_keys[fold])] = fitted
-                    results.fit_time[(candidate_key, fold)] = seconds
-        estimator, cv_param, n_jobs = self.estimator, self.cv, self.n_jobs
-        all_batched = len(results.fit_time) == len(self._candidates) * len(splits)
+        stacking = not extra and not sp.issparse(X) and y is not None
+        results = _FittedResults() if stacking else None
+        times = []
+        all_stacked = stacking and all(
+            _stacking_signature(clone(self.estimator).set_params(**c)) is not None
+            for c in self._all_candidates())
+        estimator, n_jobs = self.estimator, self.n_jobs
         try:
-            self.estimator = _PrefittedEstimator(estimator, results)
-            self.cv = splits  # the very splits the members were trained on
-            if all_batched:  # scoring fitted members: nothing to gain from processes
+            self._search_data = (X, y, params.get("groups"), results, times)
+            if stacking:
+                self.estimator = _PrefittedEstimator(estimator, results)
+            if all_stacked:  # scoring fitted members: nothing to gain from processes
                 self.n_jobs = None
             super().fit(X, y, **params)
         finally:
-            self.estimator, self.cv, self.n_jobs = estimator, cv_param, n_jobs
-            del self._candidates
-        if hasattr(self, "best_estimator_"):
+            self.estimator, self.n_jobs = estimator, n_jobs
+            del self._search_data
+        if hasattr(self, "best_estimator_") and stacking:
             self.best_estimator_ = self.best_estimator_.fitted_
-        self._report_member_times(results, len(splits))
+        self._report_member_times(times)
         return self
 
-    def _report_member_times(self, results, n_splits):
-        """``mean/std_fit_time`` of stacked candidates: their share of the stack's time."""
-        times = self.cv_results_["mean_fit_time"].copy()
-        stds = self.cv_results_["std_fit_time"].copy()
-        for i, params in enumerate(self.cv_results_["params"]):
-            key = _key(params)
-            per_fold = [results.fit_time.get((key, f)) for f in range(n_splits)]
-            if all(t is not None for t in per_fold):
-                times[i], stds[i] = np.mean(per_fold), np.std(per_fold)
-        self.cv_results_["mean_fit_time"], self.cv_results_["std_fit_time"] = times, stds
+    def _report_member_times(self, times):
+        """``mean/std_fit_time`` of stacked candidates: their share of the stack's time
+        (``times``: per row of ``cv_results_``, the seconds of each fold, or None)."""
+        mean, std = self.cv_results_["mean_fit_time"].copy(), \
+            self.cv_results_["std_fit_time"].copy()
+        for i, per_fold in enumerate(times):
+            if per_fold is not None:
+                mean[i], std[i] = np.mean(per_fold), np.std(per_fold)
+        self.cv_results_["mean_fit_time"], self.cv_results_["std_fit_time"] = mean, std
 
 
 _EXTRA_DOC = """
@@ -401,3 +454,60 @@ pre_dispatch, random_state, error_score, return_train_score
     def _all_candidates(self):
         return ParameterSampler(self.param_distributions, self.n_iter,
                                 random_state=self.random_state)
+
+
+class BatchedHalvingGridSearchCV(_BatchedSearchMixin, HalvingGridSearchCV):
+    __doc__ = """``HalvingGridSearchCV`` whose every rung trains its candidates x folds stacked.
+
+    scikit-learn's successive halving (its parameters, ``cv_results_`` with ``iter`` and
+    ``n_resources``, ``n_candidates_``, ``n_resources_``, refit): the candidates of a rung
+    are evaluated on that rung's resources, the best ``1 / factor`` of them go on. Each
+    rung's stackable candidates train as :class:`BatchedGridSearchCV` trains them (with
+    ``resource="n_samples"`` on the rung's subsample of every fold; with an estimator
+    parameter such as ``resource="max_epochs"``, with that many epochs); scikit-learn's
+    ``fit`` does the rest. Importing :mod:`imbsk.model_selection` enables scikit-learn's
+    experimental halving searches (``sklearn.experimental.enable_halving_search_cv``).
+
+    Parameters
+    ----------
+    estimator, param_grid, factor, resource, max_resources, min_resources, \
+aggressive_elimination, cv, scoring, refit, error_score, return_train_score, \
+random_state, n_jobs, verbose
+        As :class:`sklearn.model_selection.HalvingGridSearchCV`.
+""" + _EXTRA_DOC + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(400, n_features=5, weights=[0.85], random_state=0)
+    >>> search = BatchedHalvingGridSearchCV(
+    ...     ImbalancedNetClassifier(rebalance="cb_focal", n_members=1, random_state=0),
+    ...     {"beta": [0.9, 0.99, 0.999], "gamma": [0.0, 1.0, 2.0]},
+    ...     resource="max_epochs", min_resources=2, max_resources=18, cv=3,
+    ...     scoring="balanced_accuracy", random_state=0)
+    >>> search.fit(X, y).n_candidates_, search.n_resources_
+    ([9, 3, 1], [2, 6, 18])
+    """
+
+    def __init__(self, estimator, param_grid, *, factor=3, resource="n_samples",
+                 max_resources="auto", min_resources="exhaust", aggressive_elimination=False,
+                 cv=5, scoring=None, refit=True, error_score=np.nan, return_train_score=True,
+                 random_state=None, n_jobs=None, verbose=0, members_per_batch=512):
+        super().__init__(estimator, param_grid, factor=factor, resource=resource,
+                         max_resources=max_resources, min_resources=min_resources,
+                         aggressive_elimination=aggressive_elimination, cv=cv,
+                         scoring=scoring, refit=refit, error_score=error_score,
+                         return_train_score=return_train_score, random_state=random_state,
+                         n_jobs=n_jobs, verbose=verbose)
+        self.members_per_batch = members_per_batch
+
+    def _all_candidates(self):
+        return ParameterGrid(self.param_grid)
+
+    def _check_input_parameters(self, X, y, split_params):
+        # scikit-learn checks that the resource is a parameter of the user's estimator
+        wrapper, self.estimator = self.estimator, self._searched_estimator()
+        try:
+            return super()._check_input_parameters(X, y, split_params)
+        finally:
+            self.estimator = wrapper

@@ -7,14 +7,17 @@ from scipy.stats import uniform
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import FitFailedWarning
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, RandomizedSearchCV, \
+    StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import imbsk.model_selection as model_selection
 from imbsk.data import _base_and_rows
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
-from imbsk.model_selection import BatchedGridSearchCV, BatchedRandomizedSearchCV
+from imbsk.model_selection import BatchedGridSearchCV, BatchedHalvingGridSearchCV, \
+    BatchedRandomizedSearchCV
 
 X, Y = make_classification(400, n_features=6, n_informative=4, weights=[0.8],
                            random_state=0)
@@ -192,17 +195,17 @@ def test_n_jobs_spreads_stacks_over_processes(monkeypatch):
     plain = GridSearchCV(estimator, grid, scoring="neg_log_loss", cv=CV).fit(X, Y)
     _assert_same_scores(batched, plain)
     search = BatchedGridSearchCV(estimator, grid, cv=CV, n_jobs=2)
-    search._candidates = list(search._all_candidates())
     folds = [train for train, _ in CV.split(X, Y)]
-    assert len(search._batched_jobs(X, Y, folds)) == 2  # 18 members in two stacks
+    jobs = search._batched_jobs(list(search._all_candidates()), X, Y, folds)
+    assert len(jobs) == 2  # 18 members in two stacks
 
 
 def test_members_per_batch_bounds_a_stack():
     search = BatchedGridSearchCV(ImbalancedNetClassifier(rebalance="inverse", n_members=1),
                                  {"random_state": list(range(10))}, cv=CV, members_per_batch=8)
-    search._candidates = list(search._all_candidates())
     folds = [train for train, _ in CV.split(X, Y)]
-    assert [len(b) for b in search._batched_jobs(X, Y, folds)] == [8, 8, 8, 6]
+    jobs = search._batched_jobs(list(search._all_candidates()), X, Y, folds)
+    assert [len(b) for b in jobs] == [8, 8, 8, 6]
 
 
 @pytest.mark.slow
@@ -276,3 +279,46 @@ def test_refit_multimetric_and_error_score_as_scikit_learn():
             ImbalancedNetClassifier(**DEFAULT_EXACT), grid, cv=CV, error_score=-1.0,
             scoring="balanced_accuracy").fit(X, Y)
     assert failing.cv_results_["mean_test_score"][1] == -1.0
+
+
+@pytest.mark.parametrize("resource, limits", [
+    ("n_samples", dict(min_resources=120, max_resources=400)),
+    ("max_epochs", dict(min_resources=1, max_resources=4, factor=2)),
+])
+def test_halving_search_stacks_every_rung_and_scores_as_scikit_learn(resource, limits,
+                                                                     monkeypatch):
+    """Each rung of successive halving is one stack of its candidates x folds; the results
+    (rungs, resources, scores, the choice) are HalvingGridSearchCV's."""
+    stacks = []
+    original = model_selection.train_members
+    monkeypatch.setattr(model_selection, "train_members",
+                        lambda *a, **k: stacks.append(len(a[2])) or original(*a, **k))
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", **EXACT)
+    grid = {"beta": [0.9, 0.99, 0.999, 0.9999], "gamma": [0.0, 2.0]}
+    options = dict(resource=resource, cv=CV, scoring="neg_log_loss", random_state=0,
+                   **limits)
+    batched = BatchedHalvingGridSearchCV(estimator, grid, **options).fit(X, Y)
+    plain = HalvingGridSearchCV(estimator, grid, **options).fit(X, Y)
+    assert batched.n_candidates_ == plain.n_candidates_
+    assert batched.n_resources_ == plain.n_resources_
+    np.testing.assert_array_equal(batched.cv_results_["iter"], plain.cv_results_["iter"])
+    _assert_same_scores(batched, plain)
+    assert batched.best_params_ == plain.best_params_
+    assert stacks == [n * 3 for n in plain.n_candidates_]  # a stack per rung
+    assert isinstance(batched.best_estimator_, ImbalancedNetClassifier)
+
+
+def test_a_candidate_whose_set_up_fails_on_a_fold_scores_error_score():
+    """A fold that cannot be set up (here: its training rows hold one class) is an ordinary
+    fit, which fails as it fails in GridSearchCV: error_score, the other folds scored."""
+    y = Y.copy()
+    y[np.flatnonzero(y == 1)[1:]] = 0  # one row of class 1
+    search = BatchedGridSearchCV(
+        ImbalancedNetClassifier(max_epochs=2, random_state=0), {"beta": [0.9, 0.99]},
+        cv=CV, error_score=-1.0, scoring="accuracy")
+    with pytest.warns(FitFailedWarning, match="2 fits failed"):
+        search.fit(X, y)
+    held_out = [k for k, (_, test) in enumerate(CV.split(X, y)) if (y[test] == 1).any()]
+    for k in range(CV.get_n_splits()):
+        scores = search.cv_results_[f"split{k}_test_score"]
+        assert ((scores == -1.0) == (k in held_out)).all()
