@@ -1,9 +1,12 @@
 """The docs' picture: fit time and balanced accuracy from 10,000 to 1,000,000 rows.
 
-Reads the JSON lines of ``benchmarks/large_tables.py --sizes ...`` and writes
-docs/_static/large_tables.png (imbsk's default, LightGBM, the balanced random forest).
+Reads the JSON lines of ``benchmarks/large_tables.py --sizes ...`` (several files: a
+later file's summary of a size replaces an earlier one's) and writes
+docs/_static/large_tables.png (imbsk's default, LightGBM, the balanced random forest, and
+the default before 2026-12-02's budget where the files have it).
 
-    python benchmarks/plot_large_tables.py benchmarks/results/large_tables_curve.jsonl
+    python benchmarks/plot_large_tables.py benchmarks/results/large_tables_curve_fast.jsonl \
+        benchmarks/results/large_tables_10k_fast.jsonl
 """
 
 import json
@@ -16,16 +19,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 LABELS = {"imbsk": "imbsk ImbalancedNetClassifier()",
+          "imbsk_before": "imbsk before (500 steps, lr 1e-3)",
           "lightgbm": "LightGBM, class_weight='balanced'",
           "brf": "BalancedRandomForestClassifier(100)"}
 
 
-def main(path, out="docs/_static/large_tables.png"):
-    rows = [json.loads(line) for line in Path(path).read_text().splitlines()
-            if line.startswith("{") and '"summary"' in line]
+def main(*paths, out="docs/_static/large_tables.png"):
+    by_size = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("{") and '"summary"' in line:
+                row = json.loads(line)
+                by_size[row["rows"]] = row
+    rows = [by_size[n] for n in sorted(by_size)]
     fig, (time_ax, bacc_ax) = plt.subplots(1, 2, figsize=(9.6, 3.8), dpi=120)
     n = [r["rows"] for r in rows]
-    for method, style in (("imbsk", "o-"), ("lightgbm", "s--"), ("brf", "^:")):
+    for method, style in (("imbsk", "o-"), ("imbsk_before", "o:"), ("lightgbm", "s--"),
+                          ("brf", "^:")):
+        if not all(f"{method}_fit_s" in r for r in rows):
+            continue
         time_ax.plot(n, [r[f"{method}_fit_s"] for r in rows], style, label=LABELS[method])
         bacc_ax.plot(n, [r[f"{method}_bacc"] for r in rows], style, label=LABELS[method])
     for ax in (time_ax, bacc_ax):

@@ -133,11 +133,12 @@ default="cross_fit"
         follows skorch's rule (softmax after ``CrossEntropyLoss``, sigmoid after
         ``BCEWithLogitsLoss``, the module's output otherwise).
     optimizer : torch optimizer class, default=torch.optim.Adam
-    lr : float, default=1e-3
+    lr : float, default=2e-3
     max_epochs : int or "auto", default="auto"
-        ``"auto"``: enough epochs for 500 optimizer steps, at least 30 and at most 1000
-        (:func:`imbsk._training.auto_epochs`): 30 epochs give a 200-row table a few dozen
-        steps and a 100,000-row table thousands. Unless a network would then see more
+        ``"auto"``: enough epochs for 150 optimizer steps, at least 10 and at most 1000
+        (:func:`imbsk._training.auto_epochs`): a fixed number of epochs gives a 200-row
+        table a few steps and a 100,000-row table thousands (KEEL yeast3, 1,484 rows: 15
+        epochs of 128-row batches). Unless a network would then see more
         than 500,000 rows: a large table trains that many rows' worth of epochs, at least
         5 (75,000 rows passed to fit: 9 epochs of 512-row batches; more epochs still gain
         a little balanced accuracy, at several times the fit time: pass a number). With

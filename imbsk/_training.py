@@ -42,8 +42,8 @@ __all__ = ["auto_batch_size", "auto_epochs", "batch_size_for", "cross_fits",
 #: :data:`AUTO_MIN_EPOCHS` epochs (at most :data:`AUTO_MAX_EPOCHS`) -- unless a member
 #: would then see more than :data:`AUTO_MAX_ROWS_SEEN` rows: a large table trains
 #: that many rows' worth of epochs (at least :data:`AUTO_MIN_EPOCHS_LARGE`).
-AUTO_MIN_STEPS = 500
-AUTO_MIN_EPOCHS = 30
+AUTO_MIN_STEPS = 150
+AUTO_MIN_EPOCHS = 10
 AUTO_MAX_EPOCHS = 1000
 AUTO_MAX_ROWS_SEEN = 500_000
 AUTO_MIN_EPOCHS_LARGE = 5
@@ -80,7 +80,7 @@ def _training_rows(n_rows, train_split):
     return max(1, int(n_rows * (1.0 - held_out)))
 
 
-def auto_epochs(n_rows, batch_size, train_split, min_steps=AUTO_MIN_STEPS):
+def auto_epochs(n_rows, batch_size, train_split, min_steps=None):
     """Epochs for ``max_epochs="auto"``: enough for ``min_steps`` optimizer steps.
 
     A fixed number of epochs gives a 200-row table a few dozen steps and a 100,000-row
@@ -98,15 +98,18 @@ def auto_epochs(n_rows, batch_size, train_split, min_steps=AUTO_MIN_STEPS):
         -1: one batch per epoch.
     train_split : callable or None
         A ``ValidSplit`` holds out ``1/cv`` (or ``cv``, a fraction) of the rows.
+    min_steps : int or None, default=None
+        None: :data:`AUTO_MIN_STEPS`.
 
     Examples
     --------
     >>> from skorch.dataset import ValidSplit
     >>> auto_epochs(1500, 128, ValidSplit(5)), auto_epochs(200, 128, ValidSplit(5))
-    (50, 250)
+    (15, 75)
     >>> auto_epochs(10_000, 128, None), auto_epochs(100_000, 512, None)
-    (30, 5)
+    (10, 5)
     """
+    min_steps = AUTO_MIN_STEPS if min_steps is None else min_steps
     n_train = _training_rows(n_rows, train_split)
     steps_per_epoch = 1 if batch_size == -1 else -(-n_train // batch_size)
     epochs = min(max(-(-min_steps // steps_per_epoch), AUTO_MIN_EPOCHS), AUTO_MAX_EPOCHS)

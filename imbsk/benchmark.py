@@ -62,7 +62,8 @@ class _PlainSkorchMLP:
         self.net_ = NeuralNetClassifier(
             MLP, module__n_features=X.shape[1], module__n_outputs=len(self.encoder_.classes_),
             module__linear_shortcut=False,
-            criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
+            criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam,
+            lr=ImbalancedNetClassifier().lr,  # imbsk's networks' learning rate
             max_epochs=self.epochs, batch_size=128, iterator_train__shuffle=True,
             device=self.device, verbose=0,
         ).initialize()  # as fit would, so that the weights draw the same numbers

@@ -187,7 +187,7 @@ PRIOR_SETTINGS = [
 def test_prior_head_matches_the_training_prior_and_keeps_predictions(
         estimator, params, imbalanced_data):
     X, y = imbalanced_data
-    clf = estimator(max_epochs=40, random_state=0, **params).fit(X, y)
+    clf = estimator(random_state=0, **params).fit(X, y)  # the default budget
     heads = _heads(clf, X)
     np.testing.assert_array_equal(heads["prior"][1], heads["balanced"][1])
     np.testing.assert_allclose(np.exp(heads["prior"][2]), heads["prior"][0], rtol=1e-10)
@@ -199,7 +199,7 @@ def test_prior_head_matches_the_training_prior_and_keeps_predictions(
     assert heads["prior"][0][:, minority].mean() == pytest.approx(prior[minority], abs=0.02)
     assert heads["balanced"][0][:, minority].mean() > 1.5 * prior[minority]
     # a constructor argument gives the same as set_params after fit
-    again = estimator(max_epochs=40, random_state=0, proba="prior", **params).fit(X, y)
+    again = estimator(random_state=0, proba="prior", **params).fit(X, y)
     np.testing.assert_allclose(again.predict_proba(X[:50]), heads["prior"][0][:50])
 
 

@@ -166,7 +166,7 @@ def test_early_stopping_stops_the_default():
 def test_lr_scheduler_acts_on_every_group():
     clf = default(callbacks=[LRScheduler("StepLR", step_size=1, gamma=0.5)]).fit(X, Y)
     rates = sorted(group["lr"] for group in clf.optimizer_.param_groups)
-    assert rates == pytest.approx(sorted([1e-3 * 0.5 ** 4, 0.1 * 0.5 ** 4]))
+    assert rates == pytest.approx(sorted([2e-3 * 0.5 ** 4, 0.1 * 0.5 ** 4]))
 
 
 @pytest.mark.parametrize("use_caching", [True, False])

@@ -100,14 +100,14 @@ def test_unscaled_features_score_as_standardised_ones():
 
 def test_auto_epochs_follow_the_step_budget():
     split = ValidSplit(5)
-    assert auto_epochs(1500, 128, split) == 50  # 1200 rows: 10 steps per epoch, 500 steps
+    assert auto_epochs(1500, 128, split) == 15  # 1200 rows: 10 steps per epoch, 150 steps
     assert auto_epochs(1500, 128, split, 1000) == 100
     assert auto_epochs(200, 128, split, 1000) == 500  # 160 rows: 2 steps
-    assert auto_epochs(10_000, 128, None, 1000) == 30  # at least 30 epochs
+    assert auto_epochs(10_000, 128, None) == 10  # at least 10 epochs
     assert auto_epochs(10, 128, None, 10_000) == 1000  # at most 1000
     assert auto_epochs(500, -1, None, 300) == 300
     # a large table: at most 500,000 rows seen per network, at least 5 epochs
-    assert auto_epochs(20_000, 256, None) == 25
+    assert auto_epochs(20_000, 256, None) == 10  # under the cap: the 10 epochs
     assert auto_epochs(60_000, 512, None) == 9
     assert auto_epochs(1_000_000, 1024, None) == 5
 
@@ -129,8 +129,10 @@ def test_the_budget_resolves_per_fit_and_stays_auto():
     clf.fit(features.astype(np.float32), labels)  # each member: 20,000 rows
     assert (clf.batch_size, clf.batch_size_) == ("auto", 256)
     assert clf.history[-1]["batches"][0]["train_batch_size"] == 256
-    clf.set_params(max_epochs="auto")  # 500,000 rows seen: 25 epochs, not 30
-    assert (clf.training_epochs(25_000), clf.training_batch_size(25_000)) == (25, 256)
+    clf.set_params(max_epochs="auto")
+    assert (clf.training_epochs(25_000), clf.training_batch_size(25_000)) == (10, 256)
+    # 80,000 rows per member: 500,000 rows seen in 7 epochs, not 10
+    assert (clf.training_epochs(100_000), clf.training_batch_size(100_000)) == (7, 1024)
     assert clf.get_params()["batch_size"] == "auto"
     clf.set_params(batch_size=64, max_epochs=1).fit(features[:2000], labels[:2000])
     assert clf.batch_size_ == 64
@@ -181,7 +183,7 @@ def test_no_warning_from_a_fit_that_learned():
 
 def test_warning_when_the_auto_budget_ran_out_while_improving(monkeypatch):
     import imbsk._training as training
-    monkeypatch.setattr(training, "AUTO_MIN_EPOCHS", 8)
+    monkeypatch.setattr(training, "AUTO_MIN_EPOCHS", 100)
     monkeypatch.setattr(training, "AUTO_MIN_STEPS", 8)
     with pytest.warns(UserWarning, match="still falling"):  # a slow learner: small lr
         ImbalancedNetBinaryClassifier(max_epochs="auto", lr=3e-4, n_members=1,

@@ -133,7 +133,7 @@ def test_tau_norm_needs_class_vectors(imbalanced_data):
 
 def test_crt_learning_rate(imbalanced_data):
     clf, _ = _fit_crt(*imbalanced_data)
-    assert [g["lr"] for g in clf.optimizer_.param_groups] == [pytest.approx(1e-2)]
+    assert [g["lr"] for g in clf.optimizer_.param_groups] == [pytest.approx(10 * clf.lr)]
     clf = ImbalancedNetClassifier(rebalance=ClassifierRetraining(crt_epochs=2, crt_lr=0.5),
                                   max_epochs=4, random_state=0).fit(*imbalanced_data)
     assert [g["lr"] for g in clf.optimizer_.param_groups] == [0.5]
