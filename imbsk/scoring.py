@@ -366,11 +366,11 @@ def training_summary(net):
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> net = SimpleNamespace(n_members_=5, member_sampling="cross_fit", max_epochs_=50,
+    >>> net = SimpleNamespace(n_members_=5, member_sampling="cross_fit", max_epochs_=15,
     ...                       max_epochs="auto", batch_size_=128, batch_size="auto",
     ...                       torch_threads_=1, n_members="auto")
     >>> print(training_summary(net))  # doctest: +NORMALIZE_WHITESPACE
-    Training 5 cross-fitted members (n_members='auto'), 50 epochs (max_epochs='auto') of
+    Training 5 cross-fitted members (n_members='auto'), 15 epochs (max_epochs='auto') of
     128-row batches (batch_size='auto'), 1 torch thread.
     """
     # during a fit the requested values are set aside (the net holds the resolved ones)
