@@ -19,6 +19,7 @@ member k of a candidate trains on its rows of the fold and keeps the weights of 
 epoch on the rest of the fold, as in an ordinary fit of that candidate.
 """
 
+import dataclasses
 import hashlib
 import inspect
 import itertools
@@ -38,7 +39,7 @@ from ._compat import safe_indexing
 from ._validation import validate_features
 from .devices import resolve_device, seeded
 from .engine import train_members
-from .engine.protocol import STACKED_PARAMETERS
+from .engine.protocol import LOSS_PARAMETERS, STACKED_PARAMETERS
 
 __all__ = ["BatchedGridSearchCV", "BatchedHalvingGridSearchCV", "BatchedRandomizedSearchCV"]
 
@@ -135,12 +136,22 @@ class _PrefittedEstimator(ClassifierMixin, BaseEstimator):
         return self.fitted_.decision_function(X)
 
 
-def _member_shell(template, params, X_fold, y_fold):
-    """The candidate set up on the fold, untrained, and its members (the member protocol's
-    :meth:`~imbsk.engine.protocol.MembersMixin.plan_members`)."""
+def _member_shell(template, params, X_fold, y_fold, plans=()):
+    """The candidate set up on the fold, untrained, its members and the fold's class
+    codes: by the member protocol's
+    :meth:`~imbsk.engine.protocol.MembersMixin.plan_members`, or derived from one of
+    ``plans`` (candidates of the same fold differing only in their loss: ``(shell,
+    members, codes)``) when the protocol can (``plan_members_like``).
+
+    Returns ``(shell, members, codes, planned)``: ``planned`` is whether it was planned
+    (not derived)."""
     shell = clone(template).set_params(**params)
+    for planned, members, codes in plans:
+        derived = shell.plan_members_like(planned, members)
+        if derived is not None:
+            return (*derived, codes, False)
     members, codes = shell.plan_members(X_fold, y_fold)
-    return shell, members, codes
+    return shell, members, codes, True
 
 
 def _train_batch(template, jobs, X, y, folds):
@@ -153,13 +164,19 @@ def _train_batch(template, jobs, X, y, folds):
     shells, members, kept, owned = [], [], [], []
     X_all = None
     codes_all = None
+    plans = {}  # (fold, parameters but the loss's) -> plans candidates may derive from
     for params, fold in jobs:
         train = folds[fold]
+        like = (fold, _key({k: v for k, v in params.items() if k not in LOSS_PARAMETERS}))
         try:
-            shell, planned, codes = _member_shell(template, params, safe_indexing(X, train),
-                                                  safe_indexing(y, train))
+            shell, planned, codes, fresh = _member_shell(
+                template, params, safe_indexing(X, train), safe_indexing(y, train),
+                plans.get(like, []))
         except Exception:  # noqa: BLE001 (an ordinary fit reports it, as GridSearchCV does)
             continue
+        if fresh:
+            plans.setdefault(like, []).append((shell, planned, codes))
+        planned = [dataclasses.replace(m) for m in planned]  # mapped to rows of X below
         if X_all is None:
             X_all = torch.as_tensor(np.asarray(validate_features(shell, X), dtype=np.float32))
             codes_all = torch.zeros(len(X_all), dtype=torch.long)
@@ -277,17 +294,18 @@ class _BatchedSearchMixin:
                               pre_dispatch=getattr(self, "pre_dispatch", "2*n_jobs"))(
             joblib.delayed(_train_batch)(template, jobs, X, y, folds) for jobs in batches)
         fold_keys = [_rows_key(safe_indexing(X, train)) for train in folds]
-        trained_times = {}
+        sharing = {}  # a trained configuration -> the candidates it serves
+        for candidate in candidates:
+            trained = {k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY}
+            sharing.setdefault(_key(trained), []).append(_key(candidate))
+        seconds_of = {}
         for (params, fold), fitted, seconds in itertools.chain.from_iterable(out):
-            trained_times[(_key(params), fold)] = seconds
-            for candidate in candidates:
-                trained = {k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY}
-                if _key(trained) == _key(params):
-                    results.fitted[(_key(candidate), fold_keys[fold])] = fitted
+            for candidate_key in sharing[_key(params)]:
+                results.fitted[(candidate_key, fold_keys[fold])] = fitted
+                seconds_of[(candidate_key, fold)] = seconds
         times = []
         for candidate in candidates:
-            trained = _key({k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY})
-            per_fold = [trained_times.get((trained, f)) for f in range(len(folds))]
+            per_fold = [seconds_of.get((_key(candidate), f)) for f in range(len(folds))]
             times.append(per_fold if all(t is not None for t in per_fold) else None)
         return times
 

@@ -110,8 +110,8 @@ def test_members_never_see_another_members_rows():
     estimator = ImbalancedNetClassifier(rebalance="inverse", **EXACT)
     splits = list(CV.split(X, Y))
     folds = [train for train, _ in splits]
-    shell, (member,), codes = model_selection._member_shell(estimator, {}, X[folds[0]],
-                                                            Y[folds[0]])
+    shell, (member,), codes, _ = model_selection._member_shell(estimator, {}, X[folds[0]],
+                                                               Y[folds[0]])
     used = set(folds[0][member.rows])
     assert not used & set(splits[0][1])  # no test row
     _, valid = shell.train_split(shell.get_dataset(X[folds[0]], codes), codes)
@@ -244,13 +244,23 @@ def test_default_estimator_members_are_stacked_and_score_as_grid_search(monkeypa
     assert best.n_members_ == 5 and len(best.member_best_epochs_) == 5
 
 
-def test_a_batched_candidate_has_the_members_of_its_ordinary_fit():
+def test_a_batched_candidate_has_the_members_of_its_ordinary_fit(monkeypatch):
     """Member k of a candidate trained in the stack == member k of the candidate's own fit
-    (its rows of the fold, its stream, its best epoch on its part of the fold)."""
+    (its rows of the fold, its stream, its best epoch on its part of the fold), also when
+    it was set up from another candidate of its fold (another beta, gamma or alpha)."""
+    planned = []
+    original = ImbalancedNetClassifier.plan_members
+    monkeypatch.setattr(ImbalancedNetClassifier, "plan_members",
+                        lambda self, *a: planned.append(1) or original(self, *a))
     estimator = ImbalancedNetClassifier(rebalance="cb_focal", lr=0.01, **DEFAULT_EXACT)
     folds = [train for train, _ in CV.split(X, Y)]
-    jobs = [({"beta": 0.9, "gamma": 0.0}, 0), ({"beta": 0.999, "gamma": 2.0}, 1)]
-    for (params, fold), fitted, _ in model_selection._train_batch(estimator, jobs, X, Y, folds):
+    jobs = [({"beta": 0.9, "gamma": 0.0}, 0), ({"beta": 0.999, "gamma": 2.0}, 1),
+            ({"beta": 0.9999, "gamma": 0.0}, 0), ({"beta": 0.99, "gamma": 1.0}, 1),
+            ({"beta": 0.99, "gamma": 2.0, "alpha": [0.3, 0.7]}, 1)]
+    trained = model_selection._train_batch(estimator, jobs, X, Y, folds)
+    # a zero-epoch fit per fold and output bias (gamma 0: none; gamma > 0: the prior)
+    assert len(planned) == 2
+    for (params, fold), fitted, _ in trained:
         alone = clone(estimator).set_params(**params).fit(X[folds[fold]], Y[folds[fold]])
         assert fitted.member_best_epochs_ == alone.member_best_epochs_
         np.testing.assert_allclose(fitted.history[:, "valid_loss_members"],

@@ -12,12 +12,16 @@ stack (:mod:`imbsk.model_selection`) uses only the documented member protocol:
   epochs and in batches of how many rows, on a given number of rows;
 * :meth:`MembersMixin.plan_members` -- set up a fit of these parameters on these rows
   without training it, and describe its members (rows, initial weights, random stream,
-  loss) as :class:`~imbsk.engine.train.MemberSpec` s;
+  loss) as :class:`~imbsk.engine.train.MemberSpec` s; :meth:`MembersMixin.
+  plan_members_like` -- the same for another loss, from a planned fit (no second fit);
 * :meth:`MembersMixin.make_optimizer` and :attr:`MembersMixin.probability_link` -- the
   optimizer and link the stack is trained and averaged with;
 * :meth:`MembersMixin.adopt_members` -- take trained weights, their losses and kept
   epochs as this (planned) fit's result.
 """
+
+import copy
+import dataclasses
 
 import joblib
 import numpy as np
@@ -35,7 +39,7 @@ from .sampling import MemberBatchIterator, MemberStreams
 from .selection import MemberSelection
 from .train import ELEMENTWISE_OPTIMIZERS, MemberSpec
 
-__all__ = ["FUSED_OPTIMIZERS", "MembersMixin", "STACKED_PARAMETERS"]
+__all__ = ["FUSED_OPTIMIZERS", "LOSS_PARAMETERS", "MembersMixin", "STACKED_PARAMETERS"]
 
 #: Optimizers that get ``fused=True`` unless ``optimizer__fused`` (or ``foreach``) is set:
 #: the same update in one kernel (a step of the default network 0.06 ms instead of 0.18).
@@ -45,6 +49,10 @@ FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 #: knobs, the seed, and prediction-only settings).
 STACKED_PARAMETERS = ("beta", "gamma", "alpha", "posthoc_tau", "threshold", "random_state",
                       "rebalance")
+
+#: Parameters that change a strategy's loss and nothing else of a fit
+#: (:meth:`MembersMixin.plan_members_like`).
+LOSS_PARAMETERS = ("beta", "gamma", "alpha")
 
 
 class MembersMixin:
@@ -240,6 +248,47 @@ class MembersMixin:
         return [MemberSpec(positions[rows], module, self.member_rng_states_[k], criterion,
                            valid_rows=valid[k], epoch_rows=visits, member=k)
                 for k, rows in enumerate(self.member_rows_)], codes
+
+    def plan_members_like(self, planned, members):
+        """Set up a fit as ``planned`` was set up, for this estimator's loss; or None.
+
+        ``planned`` is an estimator of the same parameters but :data:`LOSS_PARAMETERS`
+        after :meth:`plan_members` on the same rows, and ``members`` what that returned.
+        Seeds, folds, rows, streams, scaling and initial weights are the same; the loss
+        (its class counts, beta, gamma, alpha) and the class weights are this estimator's.
+        None when the loss would start the network differently (another output bias):
+        call :meth:`plan_members` then.
+
+        Returns
+        -------
+        estimator : an estimator set up for zero epochs, as :meth:`plan_members` leaves it
+            (``self`` is left as it is)
+        members : list of MemberSpec
+        """
+        strategy = self._check_params()
+        counts = np.maximum(planned.class_counts_, 1)
+        before = planned.rebalance_.output_bias(counts, planned._head)
+        after = strategy.output_bias(counts, self._head)
+        if (before is None) != (after is None) or (
+                before is not None and not np.array_equal(before, after)):
+            return None
+        twin = object.__new__(type(planned))
+        twin.__dict__.update(planned.__dict__)
+        for name in LOSS_PARAMETERS:
+            twin.__dict__[name] = getattr(self, name)
+        twin.rebalance_ = strategy
+        twin.module_ = copy.deepcopy(planned.module_)
+        twin.history_ = copy.deepcopy(planned.history_)
+        twin.callbacks_ = copy.deepcopy(planned.callbacks_)
+        twin.initialize_criterion()  # the strategy's loss for the planned class counts
+        twin.criterion_ = to_device(twin.criterion_, twin.device)
+        weight = getattr(twin.criterion_, "class_weight", None)
+        twin.class_weight_ = (np.ones(len(counts)) if weight is None
+                              else weight.detach().cpu().numpy().astype(np.float64))
+        twin.initialize_optimizer()
+        module, criterion = uncompiled(twin.module_), uncompiled(twin.criterion_)
+        return twin, [dataclasses.replace(m, module=module, criterion=criterion)
+                      for m in members]
 
     def adopt_members(self, module, train_losses, valid_losses=None, best_epochs=None):
         """Install trained members (after :meth:`plan_members`) and their history.
