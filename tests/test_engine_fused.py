@@ -87,3 +87,28 @@ def test_anything_else_runs_layer_by_layer():
     gelu = StackedMLP(2, 6, 2, (8,), activation=nn.GELU).train()
     assert not gelu._fusable(X[:2])
     assert not _stack().double().half()._fusable(X.half())  # float16: layer by layer
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_selection_logits_are_the_float32_evaluation(n_outputs, shortcut):
+    """A search's per-epoch selection: the fused forward without dropout, in place, gives
+    the layers' float32 evaluation exactly, and leaves the evaluation in float64 after."""
+    from imbsk.engine.layers import StackedLinear
+    net = _stack(n_outputs=n_outputs, shortcut=shortcut).eval()
+    X = torch.randn(4, 40, 6)
+    logits = net.selection_logits(X)
+    assert not logits.requires_grad
+    layers = [m for m in net.modules() if isinstance(m, StackedLinear)]
+    for layer in layers:
+        layer.exact_evaluation = False
+    with torch.no_grad():
+        expected = net.member_logits(X)
+    for layer in layers:
+        del layer.exact_evaluation
+    assert torch.equal(logits, expected)
+    with torch.no_grad():
+        assert net.member_logits(X).dtype == torch.float64  # exact evaluation again
+    net.hidden[2].register_forward_hook(lambda *a: None)  # not fusable: layer by layer
+    assert torch.equal(net.selection_logits(X), expected)
+    assert all(layer.exact_evaluation for layer in layers)

@@ -315,26 +315,52 @@ class StackedMLP(nn.Module):
         """Each member's logits ``(K, N, C)`` (``(K, N)`` with one output) for ``X`` of
         shape ``(K, N, F)`` (member k's rows in slice k) or ``(N, F)`` (shared rows)."""
         if self._fusable(X):
-            scaled = self.hidden[0](X)
-            if scaled.dim() == 2:
-                scaled = scaled.expand(self.n_members, *scaled.shape)
-            linears = _member_linears(self)
             dropout = next((m.p for m in self.hidden if isinstance(m, nn.Dropout)), 0.0)
-            logits = stacked_mlp_training_logits(
-                scaled, [p for layer in linears for p in (layer.weight, layer.bias)],
-                dropout, len(linears) - 1 - (self.shortcut is not None),
-                self.shortcut is not None)
-        else:
-            logits = wide_and_deep_logits(self, X)
+            return self._fused_logits(X, dropout)
+        logits = wide_and_deep_logits(self, X)
+        return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
+
+    def selection_logits(self, X):
+        """Each member's evaluation logits ``(K, N, C)`` in the weights' precision, with
+        no gradient: a search's per-epoch selection of thousands of members.
+
+        The layers' evaluation in float32 (``exact_evaluation`` off), each activation
+        rectified in place (the fused node's forward without dropout) when the layers
+        allow it, layer by layer otherwise.
+        """
+        with torch.no_grad():
+            if not self._fusable_layers():
+                layers = [m for m in self.modules() if isinstance(m, StackedLinear)]
+                for layer in layers:
+                    layer.exact_evaluation = False
+                try:
+                    return self.member_logits(X)
+                finally:
+                    for layer in layers:
+                        del layer.exact_evaluation
+            return self._fused_logits(X, dropout=0.0)
+
+    def _fused_logits(self, X, dropout):
+        scaled = self.hidden[0](X)
+        if scaled.dim() == 2:
+            scaled = scaled.expand(self.n_members, *scaled.shape)
+        linears = _member_linears(self)
+        logits = stacked_mlp_training_logits(
+            scaled, [p for layer in linears for p in (layer.weight, layer.bias)],
+            dropout, len(linears) - 1 - (self.shortcut is not None),
+            self.shortcut is not None)
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
     def _fusable(self, X):
         """Whether the training forward can be one autograd node
-        (:mod:`~imbsk.engine.fused`): training with gradients, outside ``torch.compile``,
-        ReLU activations, float32/64 weights, no hooks, an input needing no gradient."""
-        if not (self.training and torch.is_grad_enabled()) or X.requires_grad \
-                or is_compiling() \
-                or self.output.weight.dtype not in (torch.float32, torch.float64):
+        (:mod:`~imbsk.engine.fused`): training with gradients, an input needing no
+        gradient, and :meth:`_fusable_layers`."""
+        return (self.training and torch.is_grad_enabled() and not X.requires_grad
+                and self._fusable_layers())
+
+    def _fusable_layers(self):
+        """ReLU activations, float32/64 weights, no hooks, outside ``torch.compile``."""
+        if is_compiling() or self.output.weight.dtype not in (torch.float32, torch.float64):
             return False
         layers = [self, self.hidden, *self.hidden, self.output]
         if self.shortcut is not None:

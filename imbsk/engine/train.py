@@ -16,7 +16,7 @@ from torch import nn
 from ..devices import seeded
 from ..modules import MLP, shortcut_param_groups  # noqa: F401 (MLP: doctests)
 from ..rebalance.losses import RebalancedLoss
-from .layers import StackedLinear, StackedMLP
+from .layers import StackedMLP
 from .loss import StackedLoss
 from .sampling import MemberStreams, _shuffled
 
@@ -114,20 +114,16 @@ def _validation_losses(module, criterion, X, codes, index, mask):
     """Each member's loss on its validation rows, in evaluation mode.
 
     In float32 (an ordinary fit selects in float64, to the same epochs but for losses
-    equal to float32 precision): the selection of thousands of members is the largest
-    cost of a search after its training steps.
+    equal to float32 precision; :meth:`~imbsk.engine.layers.StackedMLP.selection_logits`):
+    the selection of thousands of members is the largest cost of a search after its
+    training steps.
     """
-    layers = [m for m in module.modules() if isinstance(m, StackedLinear)]
     module.eval()
     try:
-        for layer in layers:
-            layer.exact_evaluation = False
         with torch.no_grad():
-            logits = module.member_logits(X[index])
+            logits = module.selection_logits(X[index])
             return criterion.member_losses(logits, codes[index], mask.to(logits.dtype))
     finally:
-        for layer in layers:
-            del layer.exact_evaluation
         module.train()
 
 
