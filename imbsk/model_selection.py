@@ -1,9 +1,11 @@
 """Hyper-parameter searches that train many candidates x folds as one stacked network.
 
-:class:`BatchedGridSearchCV` and :class:`BatchedRandomizedSearchCV` are scikit-learn's
-``GridSearchCV`` / ``RandomizedSearchCV`` (same parameters, ``cv_results_``,
-``best_params_``, ``best_estimator_``, ``refit``, multi-metric ``scoring``): the scoring,
-ranking and refit are scikit-learn's own. Before scikit-learn evaluates the candidates,
+:class:`BatchedGridSearchCV`, :class:`BatchedRandomizedSearchCV`,
+:class:`BatchedHalvingGridSearchCV` and :class:`BatchedHalvingRandomSearchCV` are
+scikit-learn's ``GridSearchCV`` / ``RandomizedSearchCV`` / successive-halving searches
+(same parameters, ``cv_results_``, ``best_params_``, ``best_estimator_``, ``refit``,
+multi-metric ``scoring``): the scoring, ranking and refit are scikit-learn's own. Each
+time scikit-learn evaluates candidates (once, or once per halving rung),
 those that differ only in what the stacked engine (:mod:`imbsk.engine`) vectorises --
 ``beta``, ``gamma``, ``alpha``, ``posthoc_tau``, ``threshold``, ``random_state`` and a
 loss-level ``rebalance`` -- are trained, for every fold at once, as the members of one
@@ -13,7 +15,8 @@ candidate is an ordinary fit, as in ``GridSearchCV``.
 Each member is set up exactly as the independent fit it replaces (its seed, internal
 validation split, class counts, loss and output bias come from a zero-epoch fit of that
 candidate on that fold's training rows: the member protocol,
-:meth:`~imbsk.engine.protocol.MembersMixin.plan_members`) and trains only on those rows.
+:meth:`~imbsk.engine.protocol.MembersMixin.plan_members`, shared by the candidates of a
+fold that differ only in their loss) and trains only on those rows.
 An estimator with members (the default: five cross-fitted members) brings each of them:
 member k of a candidate trains on its rows of the fold and keeps the weights of its best
 epoch on the rest of the fold, as in an ordinary fit of that candidate.
@@ -31,8 +34,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401 (public switch)
-from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, ParameterGrid, \
-    ParameterSampler, RandomizedSearchCV
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, \
+    HalvingRandomSearchCV, ParameterGrid, ParameterSampler, RandomizedSearchCV
 from sklearn.utils import indexable
 
 from ._compat import safe_indexing
@@ -41,7 +44,8 @@ from .devices import resolve_device, seeded
 from .engine import train_members
 from .engine.protocol import LOSS_PARAMETERS, STACKED_PARAMETERS
 
-__all__ = ["BatchedGridSearchCV", "BatchedHalvingGridSearchCV", "BatchedRandomizedSearchCV"]
+__all__ = ["BatchedGridSearchCV", "BatchedHalvingGridSearchCV", "BatchedHalvingRandomSearchCV",
+           "BatchedRandomizedSearchCV"]
 
 #: Parameters the stacked engine varies per member (posthoc_tau and threshold only act on
 #: predictions: candidates differing in them share one trained member).
@@ -245,6 +249,15 @@ class _BatchedSearchMixin:
 
     def _all_candidates(self):
         raise NotImplementedError
+
+    def _check_input_parameters(self, X, y, split_params):
+        # successive halving checks that the resource is a parameter of the user's
+        # estimator (during fit, estimator is the stand-in)
+        wrapper, self.estimator = self.estimator, self._searched_estimator()
+        try:
+            return super()._check_input_parameters(X, y, split_params)
+        finally:
+            self.estimator = wrapper
 
     def _searched_estimator(self):
         """The user's estimator (during ``fit``, ``estimator`` is the stand-in)."""
@@ -522,10 +535,50 @@ random_state, n_jobs, verbose
     def _all_candidates(self):
         return ParameterGrid(self.param_grid)
 
-    def _check_input_parameters(self, X, y, split_params):
-        # scikit-learn checks that the resource is a parameter of the user's estimator
-        wrapper, self.estimator = self.estimator, self._searched_estimator()
-        try:
-            return super()._check_input_parameters(X, y, split_params)
-        finally:
-            self.estimator = wrapper
+
+class BatchedHalvingRandomSearchCV(_BatchedSearchMixin, HalvingRandomSearchCV):
+    __doc__ = """``HalvingRandomSearchCV`` whose every rung trains its candidates x folds stacked.
+
+    As :class:`BatchedHalvingGridSearchCV`, with the candidates drawn as
+    :class:`sklearn.model_selection.HalvingRandomSearchCV` draws them.
+
+    Parameters
+    ----------
+    estimator, param_distributions, n_candidates, factor, resource, max_resources, \
+min_resources, aggressive_elimination, cv, scoring, refit, error_score, \
+return_train_score, random_state, n_jobs, verbose
+        As :class:`sklearn.model_selection.HalvingRandomSearchCV`.
+""" + _EXTRA_DOC + """
+    Examples
+    --------
+    >>> from scipy.stats import uniform
+    >>> from sklearn.datasets import make_classification
+    >>> from imbsk import ImbalancedNetClassifier
+    >>> X, y = make_classification(400, n_features=5, weights=[0.85], random_state=0)
+    >>> search = BatchedHalvingRandomSearchCV(
+    ...     ImbalancedNetClassifier(rebalance="cb_focal", n_members=1, random_state=0),
+    ...     {"beta": uniform(0.9, 0.0999), "gamma": uniform(0, 3)}, n_candidates=9,
+    ...     resource="max_epochs", min_resources=2, max_resources=18, cv=3,
+    ...     scoring="balanced_accuracy", random_state=0)
+    >>> search.fit(X, y).n_candidates_, search.n_resources_
+    ([9, 3, 1], [2, 6, 18])
+    """
+
+    def __init__(self, estimator, param_distributions, *, n_candidates="exhaust", factor=3,
+                 resource="n_samples", max_resources="auto", min_resources="smallest",
+                 aggressive_elimination=False, cv=5, scoring=None, refit=True,
+                 error_score=np.nan, return_train_score=True, random_state=None,
+                 n_jobs=None, verbose=0, members_per_batch=512):
+        super().__init__(estimator, param_distributions, n_candidates=n_candidates,
+                         factor=factor, resource=resource, max_resources=max_resources,
+                         min_resources=min_resources,
+                         aggressive_elimination=aggressive_elimination, cv=cv,
+                         scoring=scoring, refit=refit, error_score=error_score,
+                         return_train_score=return_train_score, random_state=random_state,
+                         n_jobs=n_jobs, verbose=verbose)
+        self.members_per_batch = members_per_batch
+
+    def _all_candidates(self):
+        # the number of candidates is resolved during the search: a sample to tell
+        # whether every candidate can be stacked
+        return ParameterSampler(self.param_distributions, 32, random_state=self.random_state)

@@ -8,8 +8,8 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import FitFailedWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, RandomizedSearchCV, \
-    StratifiedKFold
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, \
+    HalvingRandomSearchCV, RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -17,7 +17,7 @@ import imbsk.model_selection as model_selection
 from imbsk.data import _base_and_rows
 from imbsk import ImbalancedNetBinaryClassifier, ImbalancedNetClassifier
 from imbsk.model_selection import BatchedGridSearchCV, BatchedHalvingGridSearchCV, \
-    BatchedRandomizedSearchCV
+    BatchedHalvingRandomSearchCV, BatchedRandomizedSearchCV
 
 X, Y = make_classification(400, n_features=6, n_informative=4, weights=[0.8],
                            random_state=0)
@@ -316,6 +316,22 @@ def test_halving_search_stacks_every_rung_and_scores_as_scikit_learn(resource, l
     assert batched.best_params_ == plain.best_params_
     assert stacks == [n * 3 for n in plain.n_candidates_]  # a stack per rung
     assert isinstance(batched.best_estimator_, ImbalancedNetClassifier)
+
+
+def test_random_halving_search_draws_and_scores_as_scikit_learn(monkeypatch):
+    stacks = []
+    original = model_selection.train_members
+    monkeypatch.setattr(model_selection, "train_members",
+                        lambda *a, **k: stacks.append(len(a[2])) or original(*a, **k))
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", **EXACT)
+    options = dict(n_candidates=6, resource="max_epochs", min_resources=1, max_resources=4,
+                   factor=2, cv=CV, scoring="neg_log_loss", random_state=0)
+    space = {"beta": uniform(0.9, 0.0999), "gamma": uniform(0.0, 3.0)}
+    batched = BatchedHalvingRandomSearchCV(estimator, space, **options).fit(X, Y)
+    plain = HalvingRandomSearchCV(estimator, space, **options).fit(X, Y)
+    assert batched.cv_results_["params"] == plain.cv_results_["params"]
+    _assert_same_scores(batched, plain)
+    assert stacks == [n * 3 for n in plain.n_candidates_]
 
 
 def test_a_candidate_whose_set_up_fails_on_a_fold_scores_error_score():
