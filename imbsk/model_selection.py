@@ -248,7 +248,13 @@ class _BatchedSearchMixin:
     learn's evaluation then finds them fitted."""
 
     def _all_candidates(self):
-        raise NotImplementedError
+        """The candidates (a random search's draws; a sample of 32 when the number is
+        resolved during the search): whether all can be stacked decides whether the
+        scoring of fitted members runs in this process."""
+        if hasattr(self, "param_grid"):
+            return ParameterGrid(self.param_grid)
+        return ParameterSampler(self.param_distributions, getattr(self, "n_iter", 32),
+                                random_state=self.random_state)
 
     def _check_input_parameters(self, X, y, split_params):
         # successive halving checks that the resource is a parameter of the user's
@@ -441,9 +447,6 @@ error_score, return_train_score
                          error_score=error_score, return_train_score=return_train_score)
         self.members_per_batch = members_per_batch
 
-    def _all_candidates(self):
-        return ParameterGrid(self.param_grid)
-
 
 class BatchedRandomizedSearchCV(_BatchedSearchMixin, RandomizedSearchCV):
     __doc__ = """``RandomizedSearchCV`` that trains candidates x folds as one stacked network.
@@ -481,10 +484,6 @@ pre_dispatch, random_state, error_score, return_train_score
                          pre_dispatch=pre_dispatch, random_state=random_state,
                          error_score=error_score, return_train_score=return_train_score)
         self.members_per_batch = members_per_batch
-
-    def _all_candidates(self):
-        return ParameterSampler(self.param_distributions, self.n_iter,
-                                random_state=self.random_state)
 
 
 class BatchedHalvingGridSearchCV(_BatchedSearchMixin, HalvingGridSearchCV):
@@ -532,9 +531,6 @@ random_state, n_jobs, verbose
                          n_jobs=n_jobs, verbose=verbose)
         self.members_per_batch = members_per_batch
 
-    def _all_candidates(self):
-        return ParameterGrid(self.param_grid)
-
 
 class BatchedHalvingRandomSearchCV(_BatchedSearchMixin, HalvingRandomSearchCV):
     __doc__ = """``HalvingRandomSearchCV`` whose every rung trains its candidates x folds stacked.
@@ -577,8 +573,3 @@ return_train_score, random_state, n_jobs, verbose
                          return_train_score=return_train_score, random_state=random_state,
                          n_jobs=n_jobs, verbose=verbose)
         self.members_per_batch = members_per_batch
-
-    def _all_candidates(self):
-        # the number of candidates is resolved during the search: a sample to tell
-        # whether every candidate can be stacked
-        return ParameterSampler(self.param_distributions, 32, random_state=self.random_state)
