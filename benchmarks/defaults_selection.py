@@ -29,8 +29,7 @@ from skorch.dataset import ValidSplit
 
 import imbsk.modules
 from imbsk import ImbalancedNetClassifier
-from imbsk._training import _member_training_rows, _training_rows, auto_epochs, \
-    batch_size_for
+from imbsk._training import _member_training_rows, auto_epochs, batch_size_for
 from imbsk.datasets import list_keel, load_keel
 
 
@@ -168,8 +167,8 @@ def make(config, seed, n_rows):
         steps, least = params.pop("budget")
         net = ImbalancedNetClassifier(random_state=seed, **params)
         rows, split = _member_training_rows(net, n_rows)
-        per_epoch = -(-_training_rows(rows, split) // batch_size_for(net, n_rows))
-        return net.set_params(max_epochs=max(-(-steps // per_epoch), least))
+        return net.set_params(max_epochs=auto_epochs(
+            rows, batch_size_for(net, n_rows), split, min_steps=steps, min_epochs=least))
     if "steps" in params:
         split = None if params.get("member_sampling") == "cross_fit" else ValidSplit(5)
         params["max_epochs"] = auto_epochs(n_rows, 128, split, params.pop("steps"))

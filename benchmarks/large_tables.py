@@ -34,7 +34,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 
 from imbsk import ImbalancedNetClassifier
-from imbsk._training import _member_training_rows, _training_rows, batch_size_for
+from imbsk._training import _member_training_rows, auto_epochs, batch_size_for
 
 
 def table(n_samples):
@@ -49,10 +49,8 @@ def table(n_samples):
 def epochs_before(net, n_rows):
     """``max_epochs="auto"`` before 2026-12-02: at least 500 steps and 30 epochs."""
     rows, split = _member_training_rows(net, n_rows)
-    n_train = _training_rows(rows, split)
-    per_epoch = -(-n_train // batch_size_for(net, n_rows))
-    epochs = min(max(-(-500 // per_epoch), 30), 1000)
-    return int(min(epochs, max(5, -(-500_000 // n_train))))
+    return auto_epochs(rows, batch_size_for(net, n_rows), split, min_steps=500,
+                       min_epochs=30)
 
 
 def make(method, n_rows):

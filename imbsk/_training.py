@@ -34,8 +34,9 @@ from .modules import SCALING_ROWS, feature_scaling, output_layer
 
 __all__ = ["auto_batch_size", "auto_epochs", "batch_size_for", "cross_fits",
            "encode_validation", "epochs_for", "fit_input_scaling", "initialize_output_bias",
-           "out_of_fold_validation", "prepare_training", "replace_training_rows",
-           "resolved_budget", "restore_fitted_state", "split_with_hints"]
+           "loss_class_weights", "out_of_fold_validation", "prepare_training",
+           "replace_training_rows", "resolved_budget", "restore_fitted_state",
+           "split_with_hints"]
 
 
 #: ``max_epochs="auto"``: at least this many optimizer steps, and at least
@@ -80,7 +81,7 @@ def _training_rows(n_rows, train_split):
     return max(1, int(n_rows * (1.0 - held_out)))
 
 
-def auto_epochs(n_rows, batch_size, train_split, min_steps=None):
+def auto_epochs(n_rows, batch_size, train_split, min_steps=None, min_epochs=None):
     """Epochs for ``max_epochs="auto"``: enough for ``min_steps`` optimizer steps.
 
     A fixed number of epochs gives a 200-row table a few dozen steps and a 100,000-row
@@ -100,6 +101,8 @@ def auto_epochs(n_rows, batch_size, train_split, min_steps=None):
         A ``ValidSplit`` holds out ``1/cv`` (or ``cv``, a fraction) of the rows.
     min_steps : int or None, default=None
         None: :data:`AUTO_MIN_STEPS`.
+    min_epochs : int or None, default=None
+        None: :data:`AUTO_MIN_EPOCHS`.
 
     Examples
     --------
@@ -110,9 +113,10 @@ def auto_epochs(n_rows, batch_size, train_split, min_steps=None):
     (10, 5)
     """
     min_steps = AUTO_MIN_STEPS if min_steps is None else min_steps
+    min_epochs = AUTO_MIN_EPOCHS if min_epochs is None else min_epochs
     n_train = _training_rows(n_rows, train_split)
     steps_per_epoch = 1 if batch_size == -1 else -(-n_train // batch_size)
-    epochs = min(max(-(-min_steps // steps_per_epoch), AUTO_MIN_EPOCHS), AUTO_MAX_EPOCHS)
+    epochs = min(max(-(-min_steps // steps_per_epoch), min_epochs), AUTO_MAX_EPOCHS)
     return int(min(epochs, max(AUTO_MIN_EPOCHS_LARGE, -(-AUTO_MAX_ROWS_SEEN // n_train))))
 
 
@@ -306,9 +310,7 @@ def prepare_training(net, dataset_train, previous_counts=None):
     if net.criterion is None and hasattr(criterion, "class_counts"):  # imbsk's own loss
         fresh = net._strategy_criterion(np.maximum(counts, 1))
         criterion.load_state_dict(to_device(fresh, net.device).state_dict())
-    weight = getattr(criterion, "class_weight", None)
-    net.class_weight_ = (np.ones(len(counts)) if weight is None
-                         else weight.detach().cpu().numpy().astype(np.float64))
+    net.class_weight_ = loss_class_weights(criterion, len(counts))
     net.train_sampler_ = net.rebalance_.make_sampler(y_train)
     if len(net.history) == 0:  # a fresh network: the strategy's prior bias
         initialize_output_bias(net.module_,
@@ -368,6 +370,14 @@ def initialize_output_bias(module, bias):
         layer.bias.copy_(torch.as_tensor(bias, dtype=layer.bias.dtype))
 
 
+def loss_class_weights(criterion, n_classes):
+    """The class weights of a loss (its ``class_weight`` buffer; ones without one), as the
+    fitted attribute ``class_weight_`` holds them."""
+    weight = getattr(criterion, "class_weight", None)
+    return (np.ones(n_classes) if weight is None
+            else weight.detach().cpu().numpy().astype(np.float64))
+
+
 def restore_fitted_state(net):
     """After ``load_params``: class counts and weights from the loss, the input width.
 
@@ -379,9 +389,7 @@ def restore_fitted_state(net):
     counts = getattr(criterion, "class_counts", None)
     if net.criterion is None and counts is not None:
         net.class_counts_ = counts.cpu().numpy().astype(np.int64)
-        weight = getattr(criterion, "class_weight", None)
-        net.class_weight_ = (np.ones(len(counts)) if weight is None
-                             else weight.detach().cpu().numpy().astype(np.float64))
+        net.class_weight_ = loss_class_weights(criterion, len(counts))
     module_params = net.get_params_for("module")
     if not hasattr(net, "n_features_in_") and "n_features" in module_params:
         net.n_features_in_ = module_params["n_features"]

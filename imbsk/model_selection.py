@@ -61,6 +61,12 @@ def _key(params):
         return repr(sorted(params.items()))
 
 
+def _trained(params):
+    """A candidate's parameters without the prediction-only ones: what its members train
+    with (candidates equal in them share one trained member)."""
+    return {k: v for k, v in params.items() if k not in _PREDICTION_ONLY}
+
+
 def _rows_key(X):
     """A content key of a fold's training rows (``X`` alone: the folds' rows differ)."""
     return joblib.hash(X)
@@ -77,7 +83,7 @@ class _FittedResults:
     """Fitted members shared by the search's clones (never copied by ``clone``)."""
 
     def __init__(self):
-        self.fitted, self.fit_time = {}, {}
+        self.fitted = {}
 
     def __deepcopy__(self, memo):
         return self
@@ -283,7 +289,7 @@ class _BatchedSearchMixin:
             signature = _stacking_signature(estimator)
             if signature is None:
                 continue
-            trained = {k: v for k, v in params.items() if k not in _PREDICTION_ONLY}
+            trained = _trained(params)
             width = estimator.members_per_fit()
             for fold, train in enumerate(folds):
                 budget = (estimator.training_epochs(len(train)),
@@ -315,8 +321,7 @@ class _BatchedSearchMixin:
         fold_keys = [_rows_key(safe_indexing(X, train)) for train in folds]
         sharing = {}  # a trained configuration -> the candidates it serves
         for candidate in candidates:
-            trained = {k: v for k, v in candidate.items() if k not in _PREDICTION_ONLY}
-            sharing.setdefault(_key(trained), []).append(_key(candidate))
+            sharing.setdefault(_key(_trained(candidate)), []).append(_key(candidate))
         seconds_of = {}
         for (params, fold), fitted, seconds in itertools.chain.from_iterable(out):
             for candidate_key in sharing[_key(params)]:

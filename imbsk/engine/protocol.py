@@ -265,6 +265,7 @@ class MembersMixin:
             (``self`` is left as it is)
         members : list of MemberSpec
         """
+        from .._training import loss_class_weights  # noqa: PLC0415 (import cycle)
         strategy = self._check_params()
         counts = np.maximum(planned.class_counts_, 1)
         before = planned.rebalance_.output_bias(counts, planned._head)
@@ -282,9 +283,7 @@ class MembersMixin:
         twin.callbacks_ = copy.deepcopy(planned.callbacks_)
         twin.initialize_criterion()  # the strategy's loss for the planned class counts
         twin.criterion_ = to_device(twin.criterion_, twin.device)
-        weight = getattr(twin.criterion_, "class_weight", None)
-        twin.class_weight_ = (np.ones(len(counts)) if weight is None
-                              else weight.detach().cpu().numpy().astype(np.float64))
+        twin.class_weight_ = loss_class_weights(twin.criterion_, len(counts))
         twin.initialize_optimizer()
         module, criterion = uncompiled(twin.module_), uncompiled(twin.criterion_)
         return twin, [dataclasses.replace(m, module=module, criterion=criterion)
