@@ -16,6 +16,7 @@ just before and just after each batched search.
 
     python benchmarks/batched_search.py --pairs 3                 # the 16-candidate target
     python benchmarks/batched_search.py --pairs 0 --curve 4,16,64,256 --sequential-up-to 16
+    python benchmarks/batched_search.py --pairs 2 --torch-threads 1   # beside a busy core
 """
 
 import argparse
@@ -104,11 +105,14 @@ def main():
     parser.add_argument("--curve", default="")
     parser.add_argument("--sequential-up-to", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--torch-threads", default="auto",
+                        help="the estimator's torch_threads (1: beside a busy core)")
     args = parser.parse_args()
     X, y = load_keel("yeast3", return_X_y=True)
     X = StandardScaler().fit_transform(X)
+    threads = args.torch_threads if args.torch_threads == "auto" else int(args.torch_threads)
     estimator = ImbalancedNetClassifier(rebalance="cb_focal", max_epochs=args.epochs,
-                                        random_state=0)
+                                        random_state=0, torch_threads=threads)
     estimator.fit(X[:300], y[:300])  # warm-up: lazy imports of the first fit
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     stacked_rate(400, X.shape[1], 2)  # warm-up

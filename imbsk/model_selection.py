@@ -40,7 +40,7 @@ from sklearn.utils import indexable
 
 from ._compat import safe_indexing
 from ._validation import validate_features
-from .devices import resolve_device, seeded
+from .devices import resolve_device, seeded, torch_threads
 from .engine import train_members
 from .engine.protocol import LOSS_PARAMETERS, STACKED_PARAMETERS
 
@@ -206,7 +206,10 @@ def _train_batch(template, jobs, X, y, folds):
         return []
     first = shells[0]
     epochs = first.max_epochs_  # resolved by the planned fit (the stack is grouped by it)
-    with seeded(_stack_seed(members)):
+    # torch_threads: a number is the user's (e.g. 1 beside a busy core); "auto" leaves a
+    # stack of many networks on torch's threads
+    threads = None if first.torch_threads == "auto" else first.torch_threads
+    with seeded(_stack_seed(members)), torch_threads(threads):
         trained = train_members(
             X_all, codes_all, members, link=first.probability_link,
             make_optimizer=first.make_optimizer, batch_size=first.batch_size_,

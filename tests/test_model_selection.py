@@ -348,3 +348,18 @@ def test_a_candidate_whose_set_up_fails_on_a_fold_scores_error_score():
     for k in range(CV.get_n_splits()):
         scores = search.cv_results_[f"split{k}_test_score"]
         assert ((scores == -1.0) == (k in held_out)).all()
+
+
+@pytest.mark.parametrize("threads", ["auto", 1])
+def test_the_stack_trains_on_the_estimators_torch_threads(threads, monkeypatch):
+    """A number of torch threads is honoured by the stack (one beside a busy core); "auto"
+    leaves a stack of many networks on torch's threads."""
+    seen = []
+    original = model_selection.train_members
+    monkeypatch.setattr(model_selection, "train_members",
+                        lambda *a, **k: seen.append(torch.get_num_threads()) or original(*a, **k))
+    before = torch.get_num_threads()
+    estimator = ImbalancedNetClassifier(rebalance="cb_focal", torch_threads=threads, **EXACT)
+    BatchedGridSearchCV(estimator, {"beta": [0.9, 0.99]}, cv=CV).fit(X, Y)
+    assert seen == [before if threads == "auto" else 1]
+    assert torch.get_num_threads() == before
